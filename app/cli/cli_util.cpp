@@ -1,0 +1,53 @@
+#include "cli_util.h"
+
+#include <cstdio>
+
+namespace fmw::cli {
+
+void out(const QString &text)
+{
+    std::fputs(text.toUtf8().constData(), stdout);
+    std::fputc('\n', stdout);
+}
+
+void err(const QString &text)
+{
+    std::fputs(text.toUtf8().constData(), stderr);
+    std::fputc('\n', stderr);
+}
+
+int fail(const Error &error)
+{
+    err(QStringLiteral("error: ") + QString::fromStdString(error.toString()));
+    return ExitBadInput;
+}
+
+bool parseArgs(QCommandLineParser &parser, const QStringList &args, int expectedPositional,
+               int *exitCode)
+{
+    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")},
+                                  QStringLiteral("Show this help."));
+    parser.addOption(help);
+    if (!parser.parse(args)) {
+        err(QStringLiteral("error: ") + parser.errorText());
+        err(parser.helpText());
+        *exitCode = ExitUsage;
+        return false;
+    }
+    if (parser.isSet(help)) {
+        out(parser.helpText());
+        *exitCode = ExitOk;
+        return false;
+    }
+    if (expectedPositional >= 0 && parser.positionalArguments().size() != expectedPositional) {
+        err(QStringLiteral("error: expected %1 argument(s), got %2")
+                .arg(expectedPositional)
+                .arg(parser.positionalArguments().size()));
+        err(parser.helpText());
+        *exitCode = ExitUsage;
+        return false;
+    }
+    return true;
+}
+
+} // namespace fmw::cli

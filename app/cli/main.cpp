@@ -1,0 +1,75 @@
+// florence-cli: headless entry point; dispatches to the subcommands in cli_commands.h.
+
+#include "cli_commands.h"
+#include "cli_util.h"
+
+#include "engine/runtime.h"
+
+#include <QCoreApplication>
+
+#include <functional>
+
+namespace {
+
+struct Command {
+    QStringList words;  // e.g. {"dataset", "check"}
+    QString synopsis;
+    std::function<int(const QStringList &)> run;
+};
+
+const QList<Command> &commands()
+{
+    using namespace fmw::cli;
+    static const QList<Command> list = {
+        {{"image-info"}, "image-info FILE [--json]      size, bits, photometric, window, PHI tags", imageInfo},
+        {{"render"}, "render FILE --out PNG [--window C,W] [--invert]  the pixels the viewer shows", render},
+        {{"dataset", "check"}, "dataset check DIR [--json]   every problem with file, line and reason", datasetCheck},
+        {{"dataset", "stats"}, "dataset stats DIR [--json]   records per split and prefix", datasetStats},
+        {{"make-demo-dataset"}, "make-demo-dataset --out DIR [--count N] [--seed S]  synthetic chest X-rays", makeDemoDataset},
+    };
+    return list;
+}
+
+void usage()
+{
+    fmw::cli::out(QStringLiteral("Usage: florence-cli COMMAND [OPTIONS]\n\nCommands:"));
+    for (const Command &c : commands())
+        fmw::cli::out(QStringLiteral("  ") + c.synopsis);
+    fmw::cli::out(QStringLiteral("\n  --version                    print the version\n"
+                                 "\nRun 'florence-cli COMMAND --help' for a command's options.\n"
+                                 "Exit codes: 0 ok, 1 bad input or problems found, 2 usage."));
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("florence-cli"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(FMW_VERSION));
+    fmw::engine::configureThreads();
+
+    const QStringList args = QCoreApplication::arguments();
+    if (args.size() < 2 || args[1] == QLatin1String("--help") || args[1] == QLatin1String("-h")) {
+        usage();
+        return args.size() < 2 ? fmw::cli::ExitUsage : fmw::cli::ExitOk;
+    }
+    if (args[1] == QLatin1String("--version")) {
+        fmw::cli::out(QStringLiteral("florence-cli %1 (LibTorch %2, Qt %3)")
+                          .arg(QStringLiteral(FMW_VERSION),
+                               QString::fromStdString(fmw::engine::torchVersion()),
+                               QString::fromLatin1(qVersion())));
+        return fmw::cli::ExitOk;
+    }
+    for (const Command &c : commands()) {
+        if (args.size() - 1 < c.words.size() || args.mid(1, c.words.size()) != c.words)
+            continue;
+        // Hand the command "florence-cli <words>" as its program name plus its own options.
+        QStringList rest = args.mid(1 + c.words.size());
+        rest.prepend(args[0] + QLatin1Char(' ') + c.words.join(QLatin1Char(' ')));
+        return c.run(rest);
+    }
+    fmw::cli::err(QStringLiteral("error: unknown command '%1'").arg(args.mid(1).join(QLatin1Char(' '))));
+    usage();
+    return fmw::cli::ExitUsage;
+}
