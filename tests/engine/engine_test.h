@@ -60,6 +60,8 @@ inline int checkListed(const QMetaObject &mo, const char *listed)
 #else // ---- LibTorch-only shim -------------------------------------------------------
 
 namespace fmwtest {
+template <typename T>
+struct Access;  // runs a test class's private slots; befriended by Q_OBJECT below
 struct Failure {
     std::string message;
 };
@@ -82,7 +84,9 @@ class QObject {
 public:
     virtual ~QObject() = default;
 };
-#define Q_OBJECT
+#define Q_OBJECT                                                                          \
+    template <typename>                                                                   \
+    friend struct ::fmwtest::Access;
 #define slots
 #define QVERIFY(cond)                                                                     \
     do {                                                                                  \
@@ -131,13 +135,17 @@ public:
                         FMW_FE_5, FMW_FE_4, FMW_FE_3, FMW_FE_2, FMW_FE_1)(tc, __VA_ARGS__))
 
 #define FMW_TEST_MAIN(Class, ...)                                                         \
-    int main()                                                                            \
-    {                                                                                     \
-        Class tc;                                                                         \
-        int passed = 0, failed = 0;                                                       \
-        FMW_FOR_EACH(tc, __VA_ARGS__)                                                     \
-        std::printf("Totals: %d passed, %d failed\n", passed, failed);                    \
-        return failed ? 1 : 0;                                                            \
-    }
+    template <>                                                                           \
+    struct fmwtest::Access<Class> {                                                       \
+        static int run()                                                                  \
+        {                                                                                 \
+            Class tc;                                                                     \
+            int passed = 0, failed = 0;                                                   \
+            FMW_FOR_EACH(tc, __VA_ARGS__)                                                 \
+            std::printf("Totals: %d passed, %d failed\n", passed, failed);               \
+            return failed ? 1 : 0;                                                        \
+        }                                                                                 \
+    };                                                                                    \
+    int main() { return fmwtest::Access<Class>::run(); }
 
 #endif
