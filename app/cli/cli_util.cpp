@@ -1,8 +1,22 @@
 #include "cli_util.h"
 
+#include <QCoreApplication>
+
 #include <cstdio>
 
 namespace fmw::cli {
+
+namespace {
+// QCommandLineParser names the program after argv[0]; show the subcommand instead.
+QString helpFor(const QCommandLineParser &parser, const QStringList &args)
+{
+    QString help = parser.helpText();
+    const QStringList appArgs = QCoreApplication::arguments();
+    if (!appArgs.isEmpty() && !args.isEmpty())
+        help.replace(appArgs.constFirst(), args.constFirst());
+    return help;
+}
+} // namespace
 
 void out(const QString &text)
 {
@@ -30,12 +44,12 @@ bool parseArgs(QCommandLineParser &parser, const QStringList &args, int expected
     parser.addOption(help);
     if (!parser.parse(args)) {
         err(QStringLiteral("error: ") + parser.errorText());
-        err(parser.helpText());
+        err(helpFor(parser, args));
         *exitCode = ExitUsage;
         return false;
     }
     if (parser.isSet(help)) {
-        out(parser.helpText());
+        out(helpFor(parser, args));
         *exitCode = ExitOk;
         return false;
     }
@@ -43,7 +57,7 @@ bool parseArgs(QCommandLineParser &parser, const QStringList &args, int expected
         err(QStringLiteral("error: expected %1 argument(s), got %2")
                 .arg(expectedPositional)
                 .arg(parser.positionalArguments().size()));
-        err(parser.helpText());
+        err(helpFor(parser, args));
         *exitCode = ExitUsage;
         return false;
     }

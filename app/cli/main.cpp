@@ -66,7 +66,7 @@ int main(int argc, char **argv)
             continue;
         // Hand the command "florence-cli <words>" as its program name plus its own options.
         QStringList rest = args.mid(1 + c.words.size());
-        rest.prepend(args[0] + QLatin1Char(' ') + c.words.join(QLatin1Char(' ')));
+        rest.prepend(QStringLiteral("florence-cli ") + c.words.join(QLatin1Char(' ')));
         return c.run(rest);
     }
     fmw::cli::err(QStringLiteral("error: unknown command '%1'").arg(args.mid(1).join(QLatin1Char(' '))));

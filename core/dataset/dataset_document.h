@@ -10,6 +10,7 @@
 // Lossless: untouched lines are written back byte-identical (unknown fields, key order,
 // number format, escapes, CRLF, missing final newline); malformed lines are kept verbatim.
 // Saves are atomic per file, and a file changed on disk since loading is never overwritten.
+// Not thread-safe: use it from the thread that owns it (record() decodes suffixes lazily).
 
 #include "annotation/loc_codec.h"
 #include "common/result.h"
