@@ -24,8 +24,10 @@ bool pixelValue(const DecodedImage &image, int x, int y, double *stored, double 
 Result<QImage> loadThumbnail(const QString &path, int maxSide);
 
 // PNG for training: 8-bit through the display pipeline, or 16-bit gray of the modality values
-// (shifted to be non-negative). Writes no metadata, hence no PHI. Atomic.
-Status exportPng(const DecodedImage &image, const QString &outPath, bool sixteenBit,
-                 const DisplaySettings &settings = {});
+// (shifted to be non-negative; MONOCHROME1 flipped so the PNG reads as MONOCHROME2, since PNG
+// has no photometric tag; `settings` apply to 8-bit only; colour widens to 16-bit RGB).
+// Writes no metadata, hence no PHI. Atomic.
+Status exportPng(
+    const DecodedImage &image, const QString &outPath, bool sixteenBit, const DisplaySettings &settings = {});
 
 } // namespace fmw::imaging
