@@ -10,6 +10,6 @@ int imageInfo(const QStringList &args);        // image-info FILE [--json]
 int render(const QStringList &args);           // render FILE --out PNG [--window C,W] [--invert]
 int datasetCheck(const QStringList &args);     // dataset check DIR [--json]
 int datasetStats(const QStringList &args);     // dataset stats DIR [--json]
-int makeDemoDataset(const QStringList &args);  // make-demo-dataset --out DIR [--count N] [--seed S]
+int makeDemoDataset(const QStringList &args);  // make-demo-dataset --out DIR [--count N] [--seed S] [--size PX] [--dicom-fraction F]
 
 } // namespace fmw::cli

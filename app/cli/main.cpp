@@ -25,7 +25,7 @@ const QList<Command> &commands()
         {{"render"}, "render FILE --out PNG [--window C,W] [--invert]  the pixels the viewer shows", render},
         {{"dataset", "check"}, "dataset check DIR [--json]   every problem with file, line and reason", datasetCheck},
         {{"dataset", "stats"}, "dataset stats DIR [--json]   records per split and prefix", datasetStats},
-        {{"make-demo-dataset"}, "make-demo-dataset --out DIR [--count N] [--seed S]  synthetic chest X-rays", makeDemoDataset},
+        {{"make-demo-dataset"}, "make-demo-dataset --out DIR [--count N] [--seed S] [--size PX] [--dicom-fraction F]  synthetic chest X-rays", makeDemoDataset},
     };
     return list;
 }
