@@ -1,7 +1,7 @@
 // florence-cli end to end: every subcommand through the real executable, checking exit codes
 // (0 ok, 1 bad input/problems, 2 usage) and machine-readable output.
 
-#include "test_support.h"
+#include "common/test_support.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
