@@ -30,14 +30,16 @@ const QList<Command> &commands()
     return list;
 }
 
-void usage()
+// To stdout when asked for (--help), to stderr when it accompanies a usage error.
+void usage(bool asError)
 {
-    fmw::cli::out(QStringLiteral("Usage: florence-cli COMMAND [OPTIONS]\n\nCommands:"));
+    QString text = QStringLiteral("Usage: florence-cli COMMAND [OPTIONS]\n\nCommands:\n");
     for (const Command &c : commands())
-        fmw::cli::out(QStringLiteral("  ") + c.synopsis);
-    fmw::cli::out(QStringLiteral("\n  --version                    print the version\n"
-                                 "\nRun 'florence-cli COMMAND --help' for a command's options.\n"
-                                 "Exit codes: 0 ok, 1 bad input or problems found, 2 usage."));
+        text += QStringLiteral("  ") + c.synopsis + QLatin1Char('\n');
+    text += QStringLiteral("\n  --version                    print the version\n"
+                           "\nRun 'florence-cli COMMAND --help' for a command's options.\n"
+                           "Exit codes: 0 ok, 1 bad input or problems found, 2 usage.");
+    asError ? fmw::cli::err(text) : fmw::cli::out(text);
 }
 
 } // namespace
@@ -51,8 +53,9 @@ int main(int argc, char **argv)
 
     const QStringList args = QCoreApplication::arguments();
     if (args.size() < 2 || args[1] == QLatin1String("--help") || args[1] == QLatin1String("-h")) {
-        usage();
-        return args.size() < 2 ? fmw::cli::ExitUsage : fmw::cli::ExitOk;
+        const bool missing = args.size() < 2;
+        usage(missing);
+        return missing ? fmw::cli::ExitUsage : fmw::cli::ExitOk;
     }
     if (args[1] == QLatin1String("--version")) {
         fmw::cli::out(QStringLiteral("florence-cli %1 (LibTorch %2, Qt %3)")
@@ -70,6 +73,6 @@ int main(int argc, char **argv)
         return c.run(rest);
     }
     fmw::cli::err(QStringLiteral("error: unknown command '%1'").arg(args.mid(1).join(QLatin1Char(' '))));
-    usage();
+    usage(true);
     return fmw::cli::ExitUsage;
 }

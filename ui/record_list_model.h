@@ -1,0 +1,70 @@
+#pragma once
+// RecordListModel: a read-only list adapter over DatasetDocument, one row per image
+// (DatasetDocument::images()), with its prefixes, splits and thumbnail. Rows follow the
+// document's signals (records added, removed, changed; on do, undo and redo alike).
+// Thumbnails come from a ThumbnailLoader's cache; the view decides what to request.
+
+#include "dataset/dataset_document.h"
+
+#include <QAbstractListModel>
+#include <QHash>
+#include <QImage>
+#include <QPointer>
+#include <QStringList>
+
+namespace fmw::ui {
+
+class ThumbnailLoader;
+
+class RecordListModel : public QAbstractListModel {
+    Q_OBJECT
+public:
+    enum Role {
+        ImageRole = Qt::UserRole + 1, // image path relative to images/ (QString)
+        AbsolutePathRole,             // absolute image file path (QString)
+        PrefixesRole,                 // task prefixes of its records, sorted (QStringList)
+        SplitsRole,                   // split names of its records, sorted (QStringList)
+        BoxCountRole,                 // boxes in its <OD> records (int)
+        RecordCountRole,              // records naming this image (int)
+        SearchTextRole,               // file name and captions, for the filter (QString)
+        ThumbnailStateRole,           // ThumbnailState (int)
+    };
+    enum ThumbnailState { ThumbnailPending = 0, ThumbnailLoaded = 1, ThumbnailFailed = 2 };
+    Q_ENUM(ThumbnailState)
+
+    explicit RecordListModel(QObject *parent = nullptr);
+    ~RecordListModel() override;
+
+    // The document stays owned by the caller; nullptr empties the model.
+    void setDocument(DatasetDocument *document);
+    DatasetDocument *document() const { return m_document; }
+    void setThumbnailLoader(ThumbnailLoader *loader);
+
+    int rowOf(const QString &image) const;  // -1 if absent
+    QString imageAt(int row) const;
+    QString absolutePathAt(int row) const;
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QHash<int, QByteArray> roleNames() const override;
+
+    // Shown until the thumbnail is loaded (a dim lung outline; a cross if decoding failed).
+    static QImage pendingThumbnail(int side, bool failed);
+
+private:
+    void syncImages();
+    void rebuildIndex();  // after m_images changed
+    void onRecordChanged(RecordId id);
+    void onRecordAboutToBeRemoved(RecordId id);
+    void onThumbnailReady(const QString &path);
+    void emitRowChanged(int row, const QVector<int> &roles = {});
+
+    QPointer<DatasetDocument> m_document;
+    QPointer<ThumbnailLoader> m_loader;
+    QStringList m_images;
+    bool m_sorted = true;
+    QString m_imagesPrefix;  // absolute path of images/ with a trailing separator
+    QString m_removingImage;
+};
+
+} // namespace fmw::ui
