@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the benchmarks (label `bench`), runs them, and writes their output with the machine
 # description to tests/bench/RESULTS.md. A new build dir is configured as Release; an existing
-# one (e.g. the Quick start's `build`, RelWithDebInfo = -O2) is used as it is. Each benchmark prints its own medians and
-# ratios against a baseline measured in the same process, and fails if it misses its target.
+# one (e.g. the Quick start's `build`, RelWithDebInfo = -O2) is used as it is. Each benchmark
+# prints its own medians and ratios against a baseline measured in the same process, and fails if it misses its target.
 #   tests/bench/run.sh [build-dir]     (default: build)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,12 +33,12 @@ for t in $(ctest --test-dir "$build" -L bench -N | awk '/Test +#/ {print $3}'); 
     echo
     echo '```'
     # The benchmark's own lines, without CTest's framing.
-    sed -n 's/^[0-9]*: //p' "$log" | grep -v -E '^(Test command|Working Directory|Environment variables|Test timeout)|^ ' 
+    sed -n 's/^[0-9]*: //p' "$log" | grep -v -E '^(Test command|Working Directory|Environment variables|Test timeout|QStandardPaths| QT_QPA_PLATFORM=| FMW_SHARED_DIR=)|propagateSizeHints'
     echo '```'
     echo
   } >> "$tmp"
   rm -f "$log"
 done
-mv "$tmp" "$out"
+mv "$tmp" "$out" && chmod 644 "$out"
 echo "wrote $out" >&2
 exit $status
