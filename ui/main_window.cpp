@@ -81,11 +81,19 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     updateActions();
 }
 
-MainWindow::~MainWindow()
+MainWindow::~MainWindow() { releaseDocument(); }
+
+void MainWindow::releaseDocument()
 {
-    // Views first: they hold raw pointers into the document.
+    // Views first (they hold raw pointers into the document), and no signal of a dying
+    // document (its undo stack clears itself on destruction) may reach this window.
     m_captions->setDocument(nullptr);
     m_model->setDocument(nullptr);
+    if (m_document) {
+        m_document->disconnect(this);
+        m_document->undoStack()->disconnect(this);
+        m_document.reset();
+    }
 }
 
 void MainWindow::createDocks()
@@ -278,8 +286,7 @@ void MainWindow::startOpen(const QString &dir)
 
 void MainWindow::setDocument(std::shared_ptr<DatasetDocument> document)
 {
-    m_captions->setDocument(nullptr);
-    m_model->setDocument(nullptr);
+    releaseDocument();
     m_thumbnails->reset();
     m_currentImage.clear();
     ++m_imageSerial;

@@ -85,6 +85,7 @@ private:
     void createDocks();
     void startOpen(const QString &dir);
     void setDocument(std::shared_ptr<DatasetDocument> document);
+    void releaseDocument();
     void showImage(const QString &image);
     void updateBoxes();
     void updateTitle();

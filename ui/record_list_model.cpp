@@ -7,6 +7,7 @@
 #include <QPainterPath>
 
 #include <algorithm>
+#include <utility>
 
 namespace fmw::ui {
 
@@ -16,7 +17,12 @@ const QString kOdPrefix = QStringLiteral("<OD>");
 
 } // namespace
 
-RecordListModel::RecordListModel(QObject *parent) : QAbstractListModel(parent) {}
+RecordListModel::RecordListModel(QObject *parent) : QAbstractListModel(parent)
+{
+    m_readyTimer.setSingleShot(true);
+    m_readyTimer.setInterval(kThumbnailFrameMs);
+    connect(&m_readyTimer, &QTimer::timeout, this, &RecordListModel::flushReadyImages);
+}
 
 RecordListModel::~RecordListModel() = default;
 
@@ -27,6 +33,7 @@ void RecordListModel::setDocument(DatasetDocument *document)
     if (m_document)
         m_document->disconnect(this);
     beginResetModel();
+    m_summaries.clear();
     m_document = document;
     m_images = document ? document->images() : QStringList();
     rebuildIndex();
@@ -36,18 +43,23 @@ void RecordListModel::setDocument(DatasetDocument *document)
     connect(document, &DatasetDocument::recordChanged, this, &RecordListModel::onRecordChanged);
     connect(document, &DatasetDocument::recordAdded, this, [this](RecordId id) {
         syncImages();
-        if (m_document && m_document->contains(id))
-            emitRowChanged(rowOf(m_document->record(id).image));
+        if (m_document && m_document->contains(id)) {
+            const QString &image = m_document->record(id).image;
+            m_summaries.remove(image);
+            emitRowChanged(rowOf(image));
+        }
     });
     connect(document, &DatasetDocument::recordAboutToBeRemoved, this,
             &RecordListModel::onRecordAboutToBeRemoved);
     connect(document, &DatasetDocument::recordRemoved, this, [this](RecordId) {
+        m_summaries.remove(m_removingImage);
         syncImages();
         emitRowChanged(rowOf(m_removingImage));
         m_removingImage.clear();
     });
     connect(document, &QObject::destroyed, this, [this] {
         beginResetModel();
+        m_summaries.clear();
         m_images.clear();
         rebuildIndex();
         endResetModel();
@@ -120,33 +132,21 @@ QVariant RecordListModel::data(const QModelIndex &index, int role) const
         break;
     }
 
-    const QVector<RecordId> ids = m_document->recordsForImage(image);
     switch (role) {
     case RecordCountRole:
-        return int(ids.size());
+        return summary(image).records;
     case PrefixesRole:
-    case SplitsRole: {
-        QStringList values;
-        for (RecordId id : ids) {
-            const DatasetRecord &r = m_document->record(id);
-            const QString value = role == PrefixesRole ? r.prefix : splitName(splitOfFile(r.file));
-            if (!values.contains(value))
-                values << value;
-        }
-        values.sort();
-        return values;
+        return summary(image).prefixes;
+    case SplitsRole:
+        return summary(image).splits;
+    case BoxCountRole:
+        return summary(image).boxes;
+    default:
+        break;
     }
-    case BoxCountRole: {
-        int boxes = 0;
-        for (RecordId id : ids) {
-            if (m_document->record(id).prefix != kOdPrefix)
-                continue;
-            const auto parsed = m_document->boxes(id);
-            if (parsed)
-                boxes += int(parsed->size());
-        }
-        return boxes;
-    }
+
+    const QVector<RecordId> ids = m_document->recordsForImage(image);
+    switch (role) {
     case SearchTextRole: {
         QString text = image;
         for (RecordId id : ids) {
@@ -218,6 +218,34 @@ QImage RecordListModel::pendingThumbnail(int side, bool failed)
     return image;
 }
 
+const RecordListModel::Summary &RecordListModel::summary(const QString &image) const
+{
+    // The delegate asks for these on every repaint; parsing <OD> text each time would make
+    // scrolling cost more than it needs to.
+    const auto cached = m_summaries.constFind(image);
+    if (cached != m_summaries.constEnd())
+        return *cached;
+    Summary s;
+    const QVector<RecordId> ids = m_document->recordsForImage(image);
+    s.records = int(ids.size());
+    for (RecordId id : ids) {
+        const DatasetRecord &r = m_document->record(id);
+        if (!s.prefixes.contains(r.prefix))
+            s.prefixes << r.prefix;
+        const QString split = splitName(splitOfFile(r.file));
+        if (!s.splits.contains(split))
+            s.splits << split;
+        if (r.prefix == kOdPrefix) {
+            const auto parsed = m_document->boxes(id);
+            if (parsed)
+                s.boxes += int(parsed->size());
+        }
+    }
+    s.prefixes.sort();
+    s.splits.sort();
+    return *m_summaries.insert(image, s);
+}
+
 void RecordListModel::syncImages()
 {
     const QStringList next = m_document ? m_document->images() : QStringList();
@@ -227,6 +255,7 @@ void RecordListModel::syncImages()
     // scroll positions survive an added or removed record. Any other order: reset.
     if (!std::is_sorted(next.begin(), next.end()) || !std::is_sorted(m_images.begin(), m_images.end())) {
         beginResetModel();
+        m_summaries.clear();
         m_images = next;
         rebuildIndex();
         endResetModel();
@@ -272,8 +301,13 @@ void RecordListModel::rebuildIndex()
 
 void RecordListModel::onRecordChanged(RecordId id)
 {
-    if (m_document && m_document->contains(id))
-        emitRowChanged(rowOf(m_document->record(id).image));
+    if (!m_document || !m_document->contains(id))
+        return;
+    // A split change renames the record's file; a caption edit may change nothing cached:
+    // recompute either way, it is one image.
+    const QString &image = m_document->record(id).image;
+    m_summaries.remove(image);
+    emitRowChanged(rowOf(image));
 }
 
 void RecordListModel::onRecordAboutToBeRemoved(RecordId id)
@@ -287,9 +321,20 @@ void RecordListModel::onThumbnailReady(const QString &path)
     // Thumbnails are keyed by absolute path: <images dir>/<image>.
     if (m_imagesPrefix.isEmpty() || !path.startsWith(m_imagesPrefix))
         return;
-    const int row = rowOf(path.mid(m_imagesPrefix.size()));
-    if (row >= 0 && absolutePathAt(row) == path)
-        emitRowChanged(row, {Qt::DecorationRole, ThumbnailStateRole, Qt::ToolTipRole});
+    const QString image = path.mid(m_imagesPrefix.size());
+    if (absolutePathAt(rowOf(image)) != path)
+        return;
+    // Thumbnails arrive every few milliseconds: repaint their rows together, once per frame.
+    m_readyImages.insert(image);
+    if (!m_readyTimer.isActive())
+        m_readyTimer.start();
+}
+
+void RecordListModel::flushReadyImages()
+{
+    const QSet<QString> images = std::exchange(m_readyImages, {});
+    for (const QString &image : images)
+        emitRowChanged(rowOf(image), {Qt::DecorationRole, ThumbnailStateRole, Qt::ToolTipRole});
 }
 
 void RecordListModel::emitRowChanged(int row, const QVector<int> &roles)

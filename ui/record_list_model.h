@@ -10,6 +10,8 @@
 #include <QHash>
 #include <QImage>
 #include <QPointer>
+#include <QSet>
+#include <QTimer>
 #include <QStringList>
 
 namespace fmw::ui {
@@ -51,7 +53,19 @@ public:
     // Shown until the thumbnail is loaded (a dim lung outline; a cross if decoding failed).
     static QImage pendingThumbnail(int side, bool failed);
 
+    // Finished thumbnails are announced (dataChanged) in batches at most this often.
+    static constexpr int kThumbnailFrameMs = 30;
+
 private:
+    // What the delegate shows for an image, computed once per change of its records.
+    struct Summary {
+        QStringList prefixes;
+        QStringList splits;
+        int boxes = 0;
+        int records = 0;
+    };
+    const Summary &summary(const QString &image) const;
+    void flushReadyImages();
     void syncImages();
     void rebuildIndex();  // after m_images changed
     void onRecordChanged(RecordId id);
@@ -65,6 +79,9 @@ private:
     bool m_sorted = true;
     QString m_imagesPrefix;  // absolute path of images/ with a trailing separator
     QString m_removingImage;
+    mutable QHash<QString, Summary> m_summaries;
+    QSet<QString> m_readyImages;  // thumbnails loaded since the last batch
+    QTimer m_readyTimer;
 };
 
 } // namespace fmw::ui
