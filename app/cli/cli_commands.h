@@ -12,4 +12,12 @@ int datasetCheck(const QStringList &args);     // dataset check DIR [--json]
 int datasetStats(const QStringList &args);     // dataset stats DIR [--json]
 int makeDemoDataset(const QStringList &args);  // make-demo-dataset --out DIR [--count N] [--seed S] [--size PX] [--dicom-fraction F]
 
+// Florence-2 engine (cmd_engine.cpp)
+int predict(const QStringList &args);          // predict --model M --image FILE --task T [--text T] [decoding] [--json]
+int forward(const QStringList &args);          // forward --model DIR --inputs IN --out OUT
+int generate(const QStringList &args);         // generate --model DIR --inputs IN --max-new-tokens N [decoding] --out OUT
+int tokenize(const QStringList &args);         // tokenize --tokenizer DIR   (JSONL {"text"} -> {"ids"})
+int detokenize(const QStringList &args);       // detokenize --tokenizer DIR (JSONL {"ids"} -> {"text"})
+int postprocess(const QStringList &args);      // postprocess --task T --image-size W,H (text on stdin)
+
 } // namespace fmw::cli

@@ -3,11 +3,13 @@
 #include "cli_commands.h"
 #include "cli_util.h"
 
+#include "engine/process_setup.h"
 #include "engine/runtime.h"
 
 #include <QCoreApplication>
 
 #include <functional>
+#include <string>
 
 namespace {
 
@@ -26,6 +28,12 @@ const QList<Command> &commands()
         {{"dataset", "check"}, "dataset check DIR [--json]   every problem with file, line and reason", datasetCheck},
         {{"dataset", "stats"}, "dataset stats DIR [--json]   records per split and prefix", datasetStats},
         {{"make-demo-dataset"}, "make-demo-dataset --out DIR [--count N] [--seed S] [--size PX] [--dicom-fraction F]  synthetic chest X-rays", makeDemoDataset},
+        {{"predict"}, "predict --model M --image FILE [--task T] [--text T] [--num-beams K] [--max-new-tokens N] [--device cpu|cuda] [--dtype fp32|bf16|fp16] [--json]  run Florence-2", predict},
+        {{"forward"}, "forward --model DIR --inputs IN.safetensors --out OUT.safetensors  teacher-forced pass, every intermediate", forward},
+        {{"generate"}, "generate --model DIR --inputs IN.safetensors --max-new-tokens N [--num-beams K] ... --out OUT.safetensors  decoder ids", generate},
+        {{"tokenize"}, "tokenize --tokenizer DIR      JSONL {\"text\"} on stdin -> {\"ids\"}", tokenize},
+        {{"detokenize"}, "detokenize --tokenizer DIR [--skip-special-tokens]  JSONL {\"ids\"} -> {\"text\"}", detokenize},
+        {{"postprocess"}, "postprocess --task T --image-size W,H  generated text on stdin -> parsed JSON", postprocess},
     };
     return list;
 }
@@ -46,6 +54,13 @@ void usage(bool asError)
 
 int main(int argc, char **argv)
 {
+    // Commands that run the model re-execute once with huge-page malloc (much faster on the
+    // CPU); the others skip the second start-up.
+    if (argc > 1) {
+        const std::string command = argv[1];
+        if (command == "predict" || command == "forward" || command == "generate")
+            fmw::engine::enableHugePageMalloc(argc, argv);
+    }
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("florence-cli"));
     QCoreApplication::setApplicationVersion(QStringLiteral(FMW_VERSION));

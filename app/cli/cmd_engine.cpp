@@ -1,0 +1,367 @@
+// florence-cli predict / forward / generate / tokenize / detokenize / postprocess: the
+// Florence-2 engine from the command line. Talks to the engine through its torch-free headers.
+
+#include "cli_commands.h"
+#include "cli_util.h"
+
+#include "engine/florence2_engine.h"
+#include "engine/text/bpe_tokenizer.h"
+#include "engine/text/florence2_post_processor.h"
+#include "imaging/image_loader.h"
+#include "imaging/image_renderer.h"
+
+#include <QCommandLineOption>
+#include <QCommandLineParser>
+#include <QImage>
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <functional>
+#include <iterator>
+#include <string>
+
+namespace fmw::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+int usageError(const QString &message)
+{
+    err(QStringLiteral("error: ") + message);
+    return ExitUsage;
+}
+
+// An optional integer option; false (after printing why) when the value is not an integer.
+bool intOption(const QCommandLineParser &p, const QString &name, std::optional<int64_t> *value)
+{
+    if (!p.isSet(name))
+        return true;
+    bool ok = false;
+    const qlonglong v = p.value(name).toLongLong(&ok);
+    if (!ok) {
+        err(QStringLiteral("error: --%1 needs an integer, got '%2'").arg(name, p.value(name)));
+        return false;
+    }
+    *value = v;
+    return true;
+}
+
+void addDecodingOptions(QCommandLineParser &p)
+{
+    p.addOption({QStringLiteral("num-beams"), QStringLiteral("Beams (default: the checkpoint's, 3; 1 = greedy)."),
+        QStringLiteral("K")});
+    p.addOption({QStringLiteral("max-new-tokens"), QStringLiteral("Most tokens to generate (default 1024)."),
+        QStringLiteral("N")});
+    p.addOption({QStringLiteral("no-repeat-ngram-size"),
+        QStringLiteral("Ban repeating n-grams of this size (default: the checkpoint's, 3; 0 = off)."),
+        QStringLiteral("N")});
+    p.addOption({QStringLiteral("forced-bos-token-id"),
+        QStringLiteral("Token forced first (default: the checkpoint's, 0; -1 = none)."), QStringLiteral("I")});
+    p.addOption({QStringLiteral("forced-eos-token-id"),
+        QStringLiteral("Token forced at the length limit (default: the checkpoint's, 2; -1 = none)."),
+        QStringLiteral("I")});
+}
+
+bool readDecodingOptions(const QCommandLineParser &p, engine::DecodingOptions *d)
+{
+    return intOption(p, QStringLiteral("num-beams"), &d->numBeams)
+        && intOption(p, QStringLiteral("max-new-tokens"), &d->maxNewTokens)
+        && intOption(p, QStringLiteral("no-repeat-ngram-size"), &d->noRepeatNgramSize)
+        && intOption(p, QStringLiteral("forced-bos-token-id"), &d->forcedBosTokenId)
+        && intOption(p, QStringLiteral("forced-eos-token-id"), &d->forcedEosTokenId);
+}
+
+void addModelOptions(QCommandLineParser &p)
+{
+    p.addOption({QStringLiteral("model"),
+        QStringLiteral("Model folder, or a hub id (microsoft/Florence-2-base) in the Hugging Face cache."),
+        QStringLiteral("M")});
+    p.addOption({QStringLiteral("device"), QStringLiteral("cpu or cuda (default cpu)."), QStringLiteral("D"),
+        QStringLiteral("cpu")});
+    p.addOption({QStringLiteral("dtype"), QStringLiteral("fp32, bf16 or fp16 (fp16: CUDA only; default fp32)."),
+        QStringLiteral("T"), QStringLiteral("fp32")});
+    p.addOption({QStringLiteral("prompt-mask"),
+        QStringLiteral("Apply the prompt's (and decoder's) padding mask, as the transformers-native port does; the "
+                       "original attends to padding.")});
+}
+
+// Loads the model the options name; prints the error and returns null on failure.
+std::unique_ptr<engine::Florence2Engine> loadEngine(const QCommandLineParser &p, bool needProcessor, int *exitCode)
+{
+    *exitCode = ExitUsage;
+    if (!p.isSet(QStringLiteral("model"))) {
+        usageError(QStringLiteral("--model is required"));
+        return nullptr;
+    }
+    engine::EngineOptions options;
+    options.device = p.value(QStringLiteral("device")).toStdString();
+    options.needProcessor = needProcessor;
+    options.applyPromptMask = p.isSet(QStringLiteral("prompt-mask"));
+    auto precision = engine::parsePrecision(p.value(QStringLiteral("dtype")).toStdString());
+    if (!precision) {
+        usageError(QString::fromStdString(precision.error().message));
+        return nullptr;
+    }
+    options.precision = *precision;
+    auto loaded = engine::Florence2Engine::load(p.value(QStringLiteral("model")).toStdString(), options);
+    if (!loaded) {
+        *exitCode = fail(loaded.error());
+        return nullptr;
+    }
+    return std::move(*loaded);
+}
+
+// The pixels the model sees: 8-bit files as stored (what PIL hands the reference), anything
+// deeper (DICOM, 16-bit PNG) through the viewer's default window to 8-bit gray.
+Result<text::ImageU8> modelImage(const QString &path)
+{
+    auto decoded = imaging::loadImage(path);
+    if (!decoded)
+        return decoded.error();
+    const cv::Mat &m = decoded->pixels;
+    text::ImageU8 image;
+    if (!decoded->meta.isDicom && (m.type() == CV_8UC1 || m.type() == CV_8UC3)) {
+        image = text::ImageU8(m.cols, m.rows, m.channels());
+        for (int y = 0; y < m.rows; ++y)
+            std::copy_n(m.ptr<uint8_t>(y), static_cast<size_t>(m.cols) * m.channels(),
+                image.pixels.data() + static_cast<size_t>(y) * m.cols * m.channels());
+        return image;
+    }
+    const QImage shown = imaging::render(*decoded).convertToFormat(QImage::Format_Grayscale8);
+    image = text::ImageU8(shown.width(), shown.height(), 1);
+    for (int y = 0; y < shown.height(); ++y)
+        std::copy_n(shown.constScanLine(y), shown.width(), image.pixels.data() + static_cast<size_t>(y) * shown.width());
+    return image;
+}
+
+} // namespace
+
+int predict(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("Run Florence-2 on an image with a task prompt."));
+    addModelOptions(p);
+    p.addOption({QStringLiteral("image"), QStringLiteral("PNG, JPEG, TIFF or DICOM file."), QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("task"), QStringLiteral("Task token (default <CAPTION>)."), QStringLiteral("T"),
+        QStringLiteral("<CAPTION>")});
+    p.addOption({QStringLiteral("text"), QStringLiteral("The task's input text (grounding, region tasks)."),
+        QStringLiteral("T")});
+    addDecodingOptions(p);
+    p.addOption({QStringLiteral("json"), QStringLiteral("One JSON object on stdout.")});
+    int code = ExitOk;
+    if (!parseArgs(p, args, 0, &code))
+        return code;
+    if (!p.isSet(QStringLiteral("image")))
+        return usageError(QStringLiteral("--image is required"));
+    engine::DecodingOptions decoding;
+    if (!readDecodingOptions(p, &decoding))
+        return ExitUsage;
+    auto image = modelImage(p.value(QStringLiteral("image")));
+    if (!image)
+        return fail(image.error());
+    auto engine = loadEngine(p, true, &code);
+    if (!engine)
+        return code;
+    const std::string task = p.value(QStringLiteral("task")).toStdString();
+    auto prediction = engine->predict(*image, task, p.value(QStringLiteral("text")).toStdString(), decoding);
+    if (!prediction)
+        return fail(prediction.error());
+    const engine::Prediction &r = *prediction;
+    const Json parsed = Json::parse(r.answerJson);
+    if (p.isSet(QStringLiteral("json"))) {
+        Json j;
+        j["image"] = p.value(QStringLiteral("image")).toStdString();
+        j["image_size"] = {r.imageWidth, r.imageHeight};
+        j["model"] = engine->info().folder;
+        j["task"] = task;
+        j["prompt"] = r.prompt;
+        j["generated_text"] = r.generatedText;
+        j["parsed"] = parsed;
+        j["ids"] = r.ids;
+        j["score"] = r.score ? Json(*r.score) : Json(nullptr);
+        j["encode_ms"] = r.encodeMs;
+        j["generate_ms"] = r.generateMs;
+        out(QString::fromStdString(j.dump()));
+    } else {
+        out(QString::fromStdString(r.generatedText));
+        out(QString::fromStdString(parsed.dump(2)));
+    }
+    return ExitOk;
+}
+
+int forward(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Teacher-forced forward on tensors from a safetensors file (pixel_values, input_ids, decoder_input_ids, "
+        "optional labels); writes every intermediate under the parity fixture's names."));
+    addModelOptions(p);
+    p.addOption({QStringLiteral("inputs"), QStringLiteral("Input safetensors."), QStringLiteral("IN")});
+    p.addOption({QStringLiteral("out"), QStringLiteral("Output safetensors."), QStringLiteral("OUT")});
+    int code = ExitOk;
+    if (!parseArgs(p, args, 0, &code))
+        return code;
+    if (!p.isSet(QStringLiteral("inputs")) || !p.isSet(QStringLiteral("out")))
+        return usageError(QStringLiteral("--inputs and --out are required"));
+    auto engine = loadEngine(p, false, &code);
+    if (!engine)
+        return code;
+    if (Status s = engine->forwardFile(
+            p.value(QStringLiteral("inputs")).toStdString(), p.value(QStringLiteral("out")).toStdString());
+        !s)
+        return fail(s.error());
+    return ExitOk;
+}
+
+int generate(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Generate from tensors in a safetensors file (pixel_values, input_ids); writes ids (and scores for beams)."));
+    addModelOptions(p);
+    p.addOption({QStringLiteral("inputs"), QStringLiteral("Input safetensors."), QStringLiteral("IN")});
+    p.addOption({QStringLiteral("out"), QStringLiteral("Output safetensors."), QStringLiteral("OUT")});
+    addDecodingOptions(p);
+    int code = ExitOk;
+    if (!parseArgs(p, args, 0, &code))
+        return code;
+    if (!p.isSet(QStringLiteral("inputs")) || !p.isSet(QStringLiteral("out")))
+        return usageError(QStringLiteral("--inputs and --out are required"));
+    if (!p.isSet(QStringLiteral("max-new-tokens")))
+        return usageError(QStringLiteral("--max-new-tokens is required"));
+    engine::DecodingOptions decoding;
+    if (!readDecodingOptions(p, &decoding))
+        return ExitUsage;
+    auto engine = loadEngine(p, false, &code);
+    if (!engine)
+        return code;
+    if (Status s = engine->generateFile(p.value(QStringLiteral("inputs")).toStdString(),
+            p.value(QStringLiteral("out")).toStdString(), decoding);
+        !s)
+        return fail(s.error());
+    return ExitOk;
+}
+
+namespace {
+
+// Runs `perLine` on every JSONL line of stdin; a malformed line stops with "stdin:N: ...".
+int eachStdinLine(const std::function<Result<Json>(const Json &, int)> &perLine)
+{
+    std::string line;
+    int number = 0;
+    while (std::getline(std::cin, line)) {
+        ++number;
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        if (line.empty())
+            continue;
+        Json in;
+        try {
+            in = Json::parse(line);
+        } catch (const Json::exception &e) {
+            return fail(makeError(ErrorCode::Parse, std::string("not JSON: ") + e.what(), "stdin", number));
+        }
+        auto result = perLine(in, number);
+        if (!result)
+            return fail(result.error());
+        out(QString::fromStdString(result->dump()));
+    }
+    return ExitOk;
+}
+
+std::unique_ptr<text::BpeTokenizer> loadTokenizer(const QCommandLineParser &p, int *code)
+{
+    if (!p.isSet(QStringLiteral("tokenizer"))) {
+        *code = usageError(QStringLiteral("--tokenizer is required"));
+        return nullptr;
+    }
+    auto tokenizer = text::BpeTokenizer::fromDirectory(p.value(QStringLiteral("tokenizer")).toStdString());
+    if (!tokenizer) {
+        *code = fail(tokenizer.error());
+        return nullptr;
+    }
+    return std::make_unique<text::BpeTokenizer>(std::move(*tokenizer));
+}
+
+} // namespace
+
+int tokenize(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("JSONL {\"text\": ...} on stdin -> {\"ids\": [...]} on stdout."));
+    p.addOption({QStringLiteral("tokenizer"), QStringLiteral("Folder with tokenizer.json (or vocab.json + merges.txt)."),
+        QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("no-special-tokens"), QStringLiteral("Do not wrap in <s> ... </s>.")});
+    int code = ExitOk;
+    if (!parseArgs(p, args, 0, &code))
+        return code;
+    auto tokenizer = loadTokenizer(p, &code);
+    if (!tokenizer)
+        return code;
+    const bool special = !p.isSet(QStringLiteral("no-special-tokens"));
+    return eachStdinLine([&](const Json &in, int line) -> Result<Json> {
+        if (!in.is_object() || !in.contains("text") || !in["text"].is_string())
+            return makeError(ErrorCode::Parse, "expected {\"text\": \"...\"}", "stdin", line);
+        return Json {{"ids", tokenizer->encode(in["text"].get<std::string>(), special)}};
+    });
+}
+
+int detokenize(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("JSONL {\"ids\": [...]} on stdin -> {\"text\": ...} on stdout."));
+    p.addOption({QStringLiteral("tokenizer"), QStringLiteral("Folder with tokenizer.json (or vocab.json + merges.txt)."),
+        QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("skip-special-tokens"), QStringLiteral("Drop <s>, </s>, <pad> and the other special tokens.")});
+    int code = ExitOk;
+    if (!parseArgs(p, args, 0, &code))
+        return code;
+    auto tokenizer = loadTokenizer(p, &code);
+    if (!tokenizer)
+        return code;
+    const bool skip = p.isSet(QStringLiteral("skip-special-tokens"));
+    const int vocab = tokenizer->vocabSize();
+    return eachStdinLine([&](const Json &in, int line) -> Result<Json> {
+        if (!in.is_object() || !in.contains("ids") || !in["ids"].is_array())
+            return makeError(ErrorCode::Parse, "expected {\"ids\": [...]}", "stdin", line);
+        std::vector<int> ids;
+        for (const Json &id : in["ids"]) {
+            if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= vocab)
+                return makeError(ErrorCode::Parse, "id " + id.dump() + " is not in the vocabulary (0.." + std::to_string(vocab - 1) + ")", "stdin", line);
+            ids.push_back(id.get<int>());
+        }
+        return Json {{"text", tokenizer->decode(ids, skip)}};
+    });
+}
+
+int postprocess(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Generated text on stdin -> post_process_generation's result as JSON ({\"<TASK>\": ...})."));
+    p.addOption({QStringLiteral("task"), QStringLiteral("Task token, e.g. <OD>."), QStringLiteral("T")});
+    p.addOption({QStringLiteral("image-size"), QStringLiteral("Original image width,height."), QStringLiteral("W,H")});
+    int code = ExitOk;
+    if (!parseArgs(p, args, 0, &code))
+        return code;
+    if (!p.isSet(QStringLiteral("task")) || !p.isSet(QStringLiteral("image-size")))
+        return usageError(QStringLiteral("--task and --image-size are required"));
+    const QStringList size = p.value(QStringLiteral("image-size")).split(QLatin1Char(','));
+    bool okW = false, okH = false;
+    const int w = size.size() == 2 ? size[0].toInt(&okW) : 0;
+    const int h = size.size() == 2 ? size[1].toInt(&okH) : 0;
+    if (!okW || !okH || w <= 0 || h <= 0)
+        return usageError(QStringLiteral("--image-size needs W,H with positive integers, got '%1'")
+                              .arg(p.value(QStringLiteral("image-size"))));
+    std::string generated((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    while (!generated.empty() && (generated.back() == '\n' || generated.back() == '\r'))
+        generated.pop_back();
+    const std::string task = p.value(QStringLiteral("task")).toStdString();
+    const text::Florence2Answer answer = text::postProcessGeneration(generated, task, loc::ImageSize {static_cast<double>(w), static_cast<double>(h)});
+    out(QString::fromStdString(Json {{task, answer.toJson()}}.dump()));
+    return ExitOk;
+}
+
+} // namespace fmw::cli

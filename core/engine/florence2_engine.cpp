@@ -1,0 +1,308 @@
+#include "engine/florence2_engine.h"
+
+#include "engine/model/florence2/florence2_config.h"
+#include "engine/model/florence2/florence2_for_conditional_generation.h"
+#include "engine/model/florence2/generation.h"
+#include "engine/runtime.h"
+#include "engine/text/florence2_processor.h"
+#include "engine/text/pixel_values.h"
+#include "engine/weights/checkpoint_loader.h"
+#include "engine/weights/model_locator.h"
+#include "engine/weights/safetensors.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+
+#include <chrono>
+#include <sys/stat.h>
+
+namespace fmw::engine {
+
+using namespace fmw::florence2;
+
+Result<Precision> parsePrecision(const std::string &name)
+{
+    if (name == "fp32" || name == "float32")
+        return Precision::Fp32;
+    if (name == "bf16" || name == "bfloat16")
+        return Precision::Bf16;
+    if (name == "fp16" || name == "float16")
+        return Precision::Fp16;
+    return makeError(ErrorCode::InvalidArgument, "unknown precision '" + name + "' (use fp32, bf16 or fp16)");
+}
+
+const char *precisionName(Precision precision)
+{
+    switch (precision) {
+    case Precision::Fp32:
+        return "fp32";
+    case Precision::Bf16:
+        return "bf16";
+    case Precision::Fp16:
+        return "fp16";
+    }
+    return "?";
+}
+
+namespace {
+
+c10::ScalarType scalarType(Precision p)
+{
+    return p == Precision::Bf16 ? at::kBFloat16 : p == Precision::Fp16 ? at::kHalf : at::kFloat;
+}
+
+bool isDirectory(const std::string &path)
+{
+    struct stat st { };
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+double msSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// c10::Error (shape mismatches, out-of-memory, bad options) as a Result error.
+template <typename F>
+auto guarded(const std::string &what, F &&f) -> decltype(f())
+{
+    try {
+        return f();
+    } catch (const c10::Error &e) {
+        return makeError(ErrorCode::Internal, what + ": " + e.what_without_backtrace());
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Internal, what + ": " + e.what());
+    }
+}
+
+at::Tensor required(const weights::TensorMap &tensors, const std::string &name, const std::string &path)
+{
+    const auto it = tensors.find(name);
+    if (it == tensors.end())
+        throw std::runtime_error(path + " has no tensor '" + name + "'");
+    return it->second;
+}
+
+} // namespace
+
+struct Florence2Engine::Impl {
+    ModelInfo info;
+    Florence2Config config;
+    std::optional<text::Florence2Processor> processor;
+    Florence2ForConditionalGeneration model {nullptr};
+    at::Device device {at::kCPU};
+
+    GenerationOptions generationOptions(const DecodingOptions &d) const
+    {
+        const int64_t positions = config.text.maxPositionEmbeddings;
+        GenerationOptions o
+            = GenerationOptions::effectiveDefaults(config, d.maxNewTokens.value_or(std::min<int64_t>(1024, positions)));
+        if (d.numBeams)
+            o.numBeams = *d.numBeams;
+        if (d.noRepeatNgramSize)
+            o.noRepeatNgramSize = *d.noRepeatNgramSize;
+        if (d.lengthPenalty)
+            o.lengthPenalty = *d.lengthPenalty;
+        if (d.earlyStopping)
+            o.earlyStopping = *d.earlyStopping;
+        auto forced = [](std::optional<int64_t> v, std::optional<int64_t> dflt) {
+            if (!v)
+                return dflt;
+            return *v < 0 ? std::optional<int64_t>() : v;
+        };
+        o.forcedBosTokenId = forced(d.forcedBosTokenId, o.forcedBosTokenId);
+        o.forcedEosTokenId = forced(d.forcedEosTokenId, o.forcedEosTokenId);
+        return o;
+    }
+};
+
+Florence2Engine::Florence2Engine(std::unique_ptr<Impl> impl)
+    : d(std::move(impl))
+{
+}
+
+Florence2Engine::~Florence2Engine() = default;
+
+const ModelInfo &Florence2Engine::info() const
+{
+    return d->info;
+}
+
+Result<std::unique_ptr<Florence2Engine>> Florence2Engine::load(const std::string &modelSpec, const EngineOptions &options)
+{
+    auto impl = std::make_unique<Impl>();
+    // where the files are: a folder (the processor files only when predicting) or the HF cache
+    std::string folder = modelSpec, weightsPath = modelSpec;
+    if (options.needProcessor || !isDirectory(modelSpec)) {
+        auto files = weights::locateModel(modelSpec);
+        if (!files)
+            return files.error();
+        folder = files->folder;
+        weightsPath = files->weights;
+        impl->info.hubId = files->hubId;
+    }
+    impl->info.folder = folder;
+    auto config = loadFlorence2Config(folder);
+    if (!config)
+        return config.error();
+    impl->config = *config;
+    impl->info.configFormat = configFormatName(config->format);
+    if (options.needProcessor) {
+        auto processor = text::Florence2Processor::fromDirectory(folder);
+        if (!processor)
+            return processor.error();
+        impl->processor.emplace(std::move(*processor));
+    }
+
+    const std::string what = "loading " + modelSpec;
+    Status placed = guarded(what, [&]() -> Status {
+        impl->device = at::Device(options.device);
+        if (impl->device.is_cuda() && !torch::cuda::is_available())
+            return makeError(ErrorCode::Unsupported,
+                "device '" + options.device + "' asked for, but this build or machine has no CUDA (LibTorch "
+                    + torchVersion() + ")");
+        if (options.precision == Precision::Fp16 && !impl->device.is_cuda())
+            return makeError(ErrorCode::Unsupported, "fp16 needs a CUDA device: the CPU has no fp16 matmul; use bf16");
+        configureThreads();
+        impl->model = Florence2ForConditionalGeneration(impl->config);
+        const weights::ShapeMap expected = impl->model->stateDictShapes();
+        weights::LoadOptions load;
+        load.expected = &expected;
+        auto checkpoint = weights::loadCheckpoint(isDirectory(weightsPath) ? folder : weightsPath, load);
+        if (!checkpoint)
+            return checkpoint.error();
+        impl->info.weightsFile = checkpoint->source.path;
+        if (Status s = impl->model->loadStateDict(checkpoint->tensors); !s)
+            return s;
+        checkpoint->tensors.clear();
+        impl->model->to(impl->device, scalarType(options.precision));
+        impl->model->eval();
+        impl->model->setApplyPromptMask(options.applyPromptMask);
+        return {};
+    });
+    if (!placed)
+        return placed.error();
+    impl->info.parameters = impl->model->numParameters();
+    impl->info.device = impl->device.str();
+    impl->info.precision = options.precision;
+    return std::unique_ptr<Florence2Engine>(new Florence2Engine(std::move(impl)));
+}
+
+Result<Prediction> Florence2Engine::predict(
+    const text::ImageU8 &image, const std::string &task, const std::string &text, const DecodingOptions &decoding)
+{
+    if (!d->processor)
+        return makeError(ErrorCode::InvalidArgument, "this engine was loaded without its tokenizer and processor");
+    const text::Florence2Processor &processor = *d->processor;
+    Prediction p;
+    p.task = task;
+    p.imageWidth = image.width;
+    p.imageHeight = image.height;
+    auto prompt = text::constructPrompt(task + text);
+    if (!prompt)
+        return prompt.error();
+    p.prompt = *prompt;
+    auto ids = processor.promptIds(task + text);
+    if (!ids)
+        return ids.error();
+    auto pixels = text::pixelValues(processor.imagePreprocessor(), {image});
+    if (!pixels)
+        return pixels.error();
+
+    Status ran = guarded("predicting " + task, [&]() -> Status {
+        c10::InferenceMode inference;
+        const std::vector<int64_t> promptIds(ids->begin(), ids->end());
+        const at::Tensor inputIds = at::tensor(promptIds, at::kLong).unsqueeze(0);
+        auto start = std::chrono::steady_clock::now();
+        const EncoderOutput encoded = d->model->encode(pixels->to(d->device), inputIds.to(d->device));
+        p.encodeMs = msSince(start);
+        start = std::chrono::steady_clock::now();
+        const GenerationResult result = generate(d->model, encoded, d->generationOptions(decoding));
+        p.generateMs = msSince(start);
+        const at::Tensor row = result.sequences[0].to(at::kCPU).contiguous();
+        p.ids.assign(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
+        if (result.scores.defined())
+            p.score = result.scores[0].item<double>();
+        return {};
+    });
+    if (!ran)
+        return ran.error();
+    // upstream decodes the whole row, start token and padding included, keeping special tokens
+    const std::vector<int> generated(p.ids.begin(), p.ids.end());
+    p.generatedText = processor.decodeGenerated(generated);
+    const text::Florence2Answer answer = processor.postProcess(
+        generated, task, loc::ImageSize {static_cast<double>(image.width), static_cast<double>(image.height)});
+    p.answerJson = nlohmann::json {{task, answer.toJson()}}.dump();
+    return p;
+}
+
+Status Florence2Engine::forwardFile(const std::string &inputsPath, const std::string &outPath)
+{
+    auto file = weights::readSafetensors(inputsPath);
+    if (!file)
+        return file.error();
+    weights::TensorMap out;
+    Status ran = guarded("forward on " + inputsPath, [&]() -> Status {
+        const weights::TensorMap &in = file->tensors;
+        ForwardInputs inputs;
+        inputs.pixelValues = required(in, "pixel_values", inputsPath).to(d->device);
+        inputs.inputIds = required(in, "input_ids", inputsPath).to(d->device);
+        inputs.decoderInputIds = required(in, "decoder_input_ids", inputsPath).to(d->device);
+        if (in.count("labels"))
+            inputs.labels = in.at("labels").to(d->device);
+        // the original attends to every prompt and decoder position; the masks count only
+        // when the engine applies them (EngineOptions::applyPromptMask)
+        if (d->model->applyPromptMask()) {
+            if (in.count("attention_mask"))
+                inputs.attentionMask = in.at("attention_mask").to(d->device);
+            if (in.count("decoder_attention_mask"))
+                inputs.decoderAttentionMask = in.at("decoder_attention_mask").to(d->device);
+        }
+        c10::InferenceMode inference;
+        // every reported intermediate under its fixture name (float32, CPU, contiguous)
+        d->model->setCallback([&](const std::string &name, const at::Tensor &t) {
+            out[name] = t.detach().to(at::kCPU, at::kFloat).contiguous();
+        });
+        const ForwardOutput result = d->model->forward(inputs);
+        d->model->setCallback({});
+        out["logits"] = result.logits.to(at::kCPU, at::kFloat).contiguous();
+        if (result.loss.defined())
+            out["loss"] = result.loss.to(at::kCPU, at::kFloat).contiguous();
+        return {};
+    });
+    if (!ran) {
+        d->model->setCallback({});
+        return ran.error();
+    }
+    return weights::writeSafetensors(outPath, out, {{"format", "pt"}});
+}
+
+Status Florence2Engine::generateFile(
+    const std::string &inputsPath, const std::string &outPath, const DecodingOptions &decoding)
+{
+    auto file = weights::readSafetensors(inputsPath);
+    if (!file)
+        return file.error();
+    weights::TensorMap out;
+    Status ran = guarded("generate on " + inputsPath, [&]() -> Status {
+        const weights::TensorMap &in = file->tensors;
+        c10::InferenceMode inference;
+        at::Tensor mask;
+        if (d->model->applyPromptMask() && in.count("attention_mask"))
+            mask = in.at("attention_mask").to(d->device);
+        const EncoderOutput encoded = d->model->encode(required(in, "pixel_values", inputsPath).to(d->device),
+            required(in, "input_ids", inputsPath).to(d->device), mask);
+        const GenerationResult result = generate(d->model, encoded, d->generationOptions(decoding));
+        out["ids"] = result.sequences.contiguous();
+        if (result.scores.defined())
+            out["scores"] = result.scores.contiguous();
+        return {};
+    });
+    if (!ran)
+        return ran.error();
+    return weights::writeSafetensors(outPath, out, {{"format", "pt"}});
+}
+
+} // namespace fmw::engine

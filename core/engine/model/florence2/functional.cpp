@@ -1,0 +1,169 @@
+#include "engine/model/florence2/functional.h"
+
+
+#include <torch/nn/functional/normalization.h>
+#include <torch/version.h>
+
+#include <ATen/ATen.h>
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+namespace fmw::florence2 {
+
+namespace F = torch::nn::functional;
+
+at::Tensor layerNorm(const torch::nn::LayerNorm &norm, const at::Tensor &x)
+{
+    const auto &options = norm->options;
+    if (x.scalar_type() == at::kFloat && norm->weight.scalar_type() == at::kFloat)
+        return at::layer_norm(x, options.normalized_shape(), norm->weight, norm->bias, options.eps());
+    const at::Tensor y = at::layer_norm(x.to(at::kFloat), options.normalized_shape(),
+        norm->weight.to(at::kFloat), norm->bias.to(at::kFloat), options.eps());
+    return y.to(x.scalar_type());
+}
+
+at::Tensor dropPath(const at::Tensor &x, double p, bool training)
+{
+    if (p <= 0.0 || !training)
+        return x;
+    const double keep = 1.0 - p;
+    std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+    shape[0] = x.size(0);
+    // [B, 1, ..., 1]: one draw per sample
+    at::Tensor mask = at::empty(shape, x.options()).bernoulli_(keep);
+    if (keep > 0.0)
+        mask.div_(keep);
+    return x * mask;
+}
+
+Activation activationFromName(const std::string &name)
+{
+    if (name == "gelu")
+        return Activation::Gelu;
+    if (name == "gelu_new" || name == "gelu_pytorch_tanh")
+        return Activation::GeluTanh;
+    if (name == "relu")
+        return Activation::Relu;
+    if (name == "silu" || name == "swish")
+        return Activation::Silu;
+    if (name == "tanh")
+        return Activation::Tanh;
+    throw std::invalid_argument("unsupported activation function '" + name + "'");
+}
+
+at::Tensor activate(const at::Tensor &x, Activation activation)
+{
+    switch (activation) {
+    case Activation::Gelu:
+        return at::gelu(x);
+    case Activation::GeluTanh:
+        return at::gelu(x, "tanh");
+    case Activation::Relu:
+        return at::relu(x);
+    case Activation::Silu:
+        return at::silu(x);
+    case Activation::Tanh:
+        return at::tanh(x);
+    }
+    return x;
+}
+
+namespace {
+#if TORCH_VERSION_MAJOR >= 2
+std::atomic<AttentionBackend> g_backend {AttentionBackend::Sdpa};
+#else
+std::atomic<AttentionBackend> g_backend {AttentionBackend::Matmul};
+#endif
+} // namespace
+
+AttentionBackend attentionBackend()
+{
+    return g_backend.load();
+}
+
+void setAttentionBackend(AttentionBackend backend)
+{
+    if (backend == AttentionBackend::Sdpa && !sdpaAvailable())
+        throw std::invalid_argument(
+            "scaled_dot_product_attention needs LibTorch 2.x; this build has " TORCH_VERSION);
+    g_backend.store(backend);
+}
+
+bool sdpaAvailable()
+{
+    return TORCH_VERSION_MAJOR >= 2;
+}
+
+at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask,
+    double scale, double dropout, bool training)
+{
+    const double p = training ? dropout : 0.0;
+#if TORCH_VERSION_MAJOR >= 2
+    if (g_backend.load() == AttentionBackend::Sdpa) {
+        // `{}` is an empty optional whichever optional type this LibTorch uses
+#if TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 1
+        return mask.defined() ? at::scaled_dot_product_attention(q, k, v, mask, p, false, scale)
+                              : at::scaled_dot_product_attention(q, k, v, {}, p, false, scale);
+#else
+        // 2.0 has no scale argument: its implicit 1/sqrt(d) is the common case.
+        if (std::abs(scale * std::sqrt(static_cast<double>(q.size(-1))) - 1.0) < 1e-12)
+            return mask.defined() ? at::scaled_dot_product_attention(q, k, v, mask, p, false)
+                                  : at::scaled_dot_product_attention(q, k, v, {}, p, false);
+#endif
+    }
+#endif
+    // [.., T, d] @ [.., d, S] -> [.., T, S]
+    at::Tensor weights = at::matmul(q * scale, k.transpose(-2, -1));
+    if (mask.defined())
+        weights = weights + mask;
+    weights = at::softmax(weights, -1);
+    if (p > 0.0)
+        weights = at::dropout(weights, p, true);
+    // [.., T, S] @ [.., S, d] -> [.., T, d]
+    return at::matmul(weights, v);
+}
+
+at::Tensor linear(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias)
+{
+    constexpr int64_t kMaxMvRows = 4;
+    const int64_t in = x.size(-1);
+    const int64_t rows = in > 0 ? x.numel() / in : 0;
+    if (rows == 0 || rows > kMaxMvRows || !x.device().is_cpu() || x.scalar_type() != at::kFloat
+        || weight.scalar_type() != at::kFloat)
+        return at::linear(x, weight, bias);
+    // [..., in] -> rows x addmv([out, in], [in]) -> [..., out]
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = weight.size(0);
+    const at::Tensor flat = x.reshape({rows, in});
+    auto row = [&](int64_t r) { return bias.defined() ? at::addmv(bias, weight, flat[r]) : at::mv(weight, flat[r]); };
+    if (rows == 1)
+        return row(0).view(shape);
+    std::vector<at::Tensor> out;
+    for (int64_t r = 0; r < rows; ++r)
+        out.push_back(row(r));
+    return at::stack(out).view(shape);
+}
+
+at::Tensor linear(const torch::nn::Linear &layer, const at::Tensor &x)
+{
+    return linear(x, layer->weight, layer->bias);
+}
+
+at::Tensor additiveMask(const at::Tensor &allowed, c10::ScalarType dtype)
+{
+    double lowest = std::numeric_limits<float>::lowest();
+    if (dtype == at::kDouble)
+        lowest = std::numeric_limits<double>::lowest();
+    else if (dtype == at::kHalf)
+        lowest = -65504.0;
+    else if (dtype == at::kBFloat16)
+        lowest = static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest());
+    at::Tensor mask = at::zeros(allowed.sizes(), allowed.options().dtype(dtype));
+    return mask.masked_fill_(allowed.logical_not(), lowest);
+}
+
+} // namespace fmw::florence2

@@ -1,0 +1,57 @@
+#pragma once
+// Stateless numerics shared by the Florence-2 components: reduced-precision-safe LayerNorm,
+// stochastic depth, activations, attention (one place for the LibTorch 1.13 / 2.x split) and
+// Hugging Face's additive attention masks.
+
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <string>
+
+namespace fmw::florence2 {
+
+// LayerNorm computed in fp32 and cast back for bf16/fp16 input, as newer PyTorch autocast
+// does (1.13's CPU LayerNorm rejects bf16 input with fp32 weights and vice versa).
+at::Tensor layerNorm(const torch::nn::LayerNorm &norm, const at::Tensor &x);
+
+// timm's DropPath (scale_by_keep): in training, zero each sample's residual branch with
+// probability p and scale the kept ones by 1/(1-p); identity otherwise.
+at::Tensor dropPath(const at::Tensor &x, double p, bool training);
+
+enum class Activation { Gelu, GeluTanh, Relu, Silu, Tanh };
+
+// transformers' ACT2FN names: gelu (erf), gelu_new / gelu_pytorch_tanh (tanh approximation),
+// relu, silu / swish, tanh. Unknown names throw (the config validation names them first).
+Activation activationFromName(const std::string &name);
+at::Tensor activate(const at::Tensor &x, Activation activation);
+
+enum class AttentionBackend {
+    Matmul, // the reference's q*scale @ k^T, softmax, @ v (the only one with LibTorch 1.x)
+    Sdpa, // at::scaled_dot_product_attention (LibTorch 2.x; fused kernels on CUDA)
+};
+
+// Process-wide choice, like torch.backends.cuda's SDPA flags. Default: Sdpa when built
+// against LibTorch 2.x, Matmul otherwise. Setting Sdpa without 2.x throws.
+AttentionBackend attentionBackend();
+void setAttentionBackend(AttentionBackend backend);
+bool sdpaAvailable();
+
+// softmax(q k^T * scale + mask) v over the last two dims. q [..., T, d], k and v [..., S, d],
+// mask additive and broadcastable to [..., T, S] (undefined = none). The matmul path scales
+// q before the product, as every Florence-2 attention does. Dropout applies to the weights
+// in training only.
+at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask,
+    double scale, double dropout, bool training);
+
+// y = x W^T + b for x [..., in], as at::linear. Decoding feeds one token per sequence, and for
+// so few rows (<= 4) in fp32 on the CPU LibTorch's GEMM path streams the weights at 8-23 GB/s
+// while addmv (BLAS gemv) reaches 50-115 GB/s on the same machine (measured for every decoder
+// shape): decoding is weight traffic, so those rows go through addmv one by one.
+at::Tensor linear(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias = {});
+at::Tensor linear(const torch::nn::Linear &layer, const at::Tensor &x);
+
+// Hugging Face's additive mask: 0 where `allowed` is true, finfo(dtype).min elsewhere (not
+// -inf, so a fully masked row gives uniform weights instead of NaN, as in the reference).
+at::Tensor additiveMask(const at::Tensor &allowed, c10::ScalarType dtype);
+
+} // namespace fmw::florence2

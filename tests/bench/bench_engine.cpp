@@ -1,0 +1,200 @@
+// Florence-2-base-shaped model (231,414,016 random parameters) on the CPU at 768x768, fp32 and
+// bf16, as docs/performance-targets.md measured the original Python implementation on this
+// machine class: image encode, forward + loss (batch 1, prompt 8 tokens, labels 40), greedy and
+// beam-3 decoding of 64 tokens with the KV cache, peak RSS of a batch-1 forward. Medians of
+// FMW_BENCH_RUNS (default 5) runs after a warm-up; each figure is printed next to the Python
+// figure as a ratio (time: ours / theirs, lower is better; tokens/s: ours / theirs, higher is
+// better) and checked against the targets (forward <= 0.9x, decoding >= 3x).
+// bf16 here means bf16 weights and activations with fp32 LayerNorm and logits; the Python
+// figures are bf16 autocast.
+#include "engine/model/florence2/florence2_config.h"
+#include "engine/model/florence2/florence2_for_conditional_generation.h"
+#include "engine/model/florence2/generation.h"
+#include "engine/process_setup.h"
+#include "engine/runtime.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace fmw::florence2;
+
+namespace {
+
+// docs/performance-targets.md, Python fp32 / bf16 autocast.
+struct Reference {
+    double encodeS, forwardS, greedyTokS, beamTokS, peakRssGiB;
+};
+constexpr Reference kPythonFp32 {3.72, 3.73, 34.5, 19.9, 1.8};
+constexpr Reference kPythonBf16 {1.18, 1.75, 66.6, 44.7, 1.7};
+
+int runs()
+{
+    const char *env = std::getenv("FMW_BENCH_RUNS");
+    return env && std::atoi(env) > 0 ? std::atoi(env) : 5;
+}
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// Seconds per call: one warm-up, then the median of runs().
+double timeIt(const std::function<void()> &f)
+{
+    f();
+    std::vector<double> t;
+    for (int i = 0; i < runs(); ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        f();
+        t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return median(t);
+}
+
+double peakRssGiB()
+{
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) == 0)
+            return std::atof(line.c_str() + 6) / (1024.0 * 1024.0);
+    }
+    return 0;
+}
+
+// Florence-2-base (florence2-reference.md, "Real configurations") from the large config file's
+// fields. eos is moved off the vocabulary so every run decodes exactly the asked-for tokens.
+Florence2Config baseConfig()
+{
+    Florence2Config c;
+    c.vision.dimEmbed = {128, 256, 512, 1024};
+    c.vision.numHeads = {4, 8, 16, 32};
+    c.vision.numGroups = {4, 8, 16, 32};
+    c.vision.projectionDim = 768;
+    c.text.dModel = 768;
+    c.text.encoderLayers = c.text.decoderLayers = 6;
+    c.text.encoderAttentionHeads = c.text.decoderAttentionHeads = 12;
+    c.text.encoderFfnDim = c.text.decoderFfnDim = 3072;
+    c.text.eosTokenId = -1;
+    return c;
+}
+
+struct Model {
+    Florence2ForConditionalGeneration model {nullptr};
+    ForwardInputs inputs;
+};
+
+Model makeModel(c10::ScalarType dtype)
+{
+    torch::manual_seed(0);
+    Model m;
+    m.model = Florence2ForConditionalGeneration(baseConfig());
+    m.model->to(dtype);
+    m.model->eval();
+    m.inputs.pixelValues = at::randn({1, 3, 768, 768});
+    m.inputs.inputIds = at::randint(3, 50000, {1, 8});
+    m.inputs.labels = at::randint(3, 50000, {1, 40});
+    return m;
+}
+
+// Peak RSS of building the fp32 model and one batch-1 forward, in a fresh child process so
+// nothing else measured here inflates it.
+double forwardPeakRssGiB(c10::ScalarType dtype)
+{
+    int pipeFd[2];
+    if (::pipe(pipeFd) != 0)
+        return -1;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(pipeFd[0]);
+        fmw::engine::configureThreads();
+        Model m = makeModel(dtype);
+        {
+            c10::InferenceMode inference;
+            m.model->forward(m.inputs);
+        }
+        const double gib = peakRssGiB();
+        if (::write(pipeFd[1], &gib, sizeof gib) != sizeof gib)
+            ::_exit(1);
+        ::_exit(0);
+    }
+    ::close(pipeFd[1]);
+    double gib = -1;
+    if (::read(pipeFd[0], &gib, sizeof gib) != sizeof gib)
+        gib = -1;
+    ::close(pipeFd[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return gib;
+}
+
+int failures = 0;
+
+void report(const char *what, double ours, double python, const char *unit, bool higherIsBetter, double target)
+{
+    const double ratio = ours / python;
+    const bool ok = higherIsBetter ? ratio >= target : ratio <= target;
+    if (!ok)
+        ++failures;
+    std::printf("  %-34s ours %9.3f %-5s python %9.3f %-5s ratio %5.2fx  (target %s %.1fx) %s\n", what, ours, unit,
+        python, unit, ratio, higherIsBetter ? ">=" : "<=", target, ok ? "ok" : "MISSED");
+}
+
+void benchPrecision(c10::ScalarType dtype, const Reference &py, double rssGiB)
+{
+    const char *name = dtype == at::kBFloat16 ? "bf16" : "fp32";
+    Model m = makeModel(dtype);
+    c10::InferenceMode inference;
+    std::printf("%s (%d threads):\n", name, fmw::engine::threadCount());
+
+    const double encode = timeIt([&] { m.model->encodeImage(m.inputs.pixelValues); });
+    report("image encode, batch 1", encode, py.encodeS, "s", false, 0.9);
+    const double forward = timeIt([&] { m.model->forward(m.inputs); });
+    report("forward + loss, batch 1", forward, py.forwardS, "s", false, 0.9);
+
+    const EncoderOutput encoded = m.model->encode(m.inputs.pixelValues, m.inputs.inputIds);
+    GenerationOptions greedy;
+    greedy.maxNewTokens = 64;
+    const double greedyS = timeIt([&] { generate(m.model, encoded, greedy); });
+    report("greedy decoding, 64 tokens", 64 / greedyS, py.greedyTokS, "tok/s", true, 3.0);
+    GenerationOptions beam = greedy;
+    beam.numBeams = 3;
+    const double beamS = timeIt([&] { generate(m.model, encoded, beam); });
+    report("beam-3 decoding, 64 tokens", 64 / beamS, py.beamTokS, "tok/s", true, 3.0);
+    report("peak RSS, forward batch 1", rssGiB, py.peakRssGiB, "GiB", false, 1.0);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    fmw::engine::enableHugePageMalloc(argc, argv);
+    // the RSS children first: before this process starts LibTorch's thread pools
+    const double rssFp32 = forwardPeakRssGiB(at::kFloat);
+    const double rssBf16 = forwardPeakRssGiB(at::kBFloat16);
+    fmw::engine::configureThreads();
+    std::printf("Florence-2-base shape, random weights, 768x768, prompt 8 tokens, labels 40; median of %d runs after a "
+                "warm-up; LibTorch %s; huge-page malloc %s\n",
+        runs(), fmw::engine::torchVersion().c_str(), fmw::engine::hugePageMallocEnabled() ? "on" : "off");
+    {
+        const Model probe = makeModel(at::kFloat);
+        std::printf("parameters: %lld\n", static_cast<long long>(probe.model->numParameters()));
+    }
+    benchPrecision(at::kFloat, kPythonFp32, rssFp32);
+    benchPrecision(at::kBFloat16, kPythonBf16, rssBf16);
+    std::printf("%s: %d target(s) missed\n", failures ? "FAIL" : "PASS", failures);
+    return failures ? 1 : 0;
+}
