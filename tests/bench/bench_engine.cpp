@@ -174,6 +174,16 @@ void benchPrecision(c10::ScalarType dtype, const Reference &py, double rssGiB)
     beam.numBeams = 3;
     const double beamS = timeIt([&] { generate(m.model, encoded, beam); });
     report("beam-3 decoding, 64 tokens", 64 / beamS, py.beamTokS, "tok/s", true, 3.0);
+    // A decoding step reads every decoder weight and the LM head once (cross-attention keys
+    // and values are cached): how fast that traffic went, to compare with the machine's memory.
+    double weightBytes = 0;
+    for (const auto &p : m.model->language_model->model->decoder->named_parameters())
+        if (p.key().find("embed_tokens") == std::string::npos)
+            weightBytes += static_cast<double>(p.value().numel() * p.value().element_size());
+    const at::Tensor &table = m.model->language_model->model->shared->weight;
+    weightBytes += static_cast<double>(table.numel() * table.element_size());
+    std::printf("  weight traffic per decoding step: %.0f MB -> %.1f GB/s greedy, %.1f GB/s beam-3\n",
+        weightBytes / 1e6, weightBytes * 64 / greedyS / 1e9, weightBytes * 64 / beamS / 1e9);
     report("peak RSS, forward batch 1", rssGiB, py.peakRssGiB, "GiB", false, 1.0);
 }
 
@@ -195,6 +205,14 @@ int main(int argc, char **argv)
     }
     benchPrecision(at::kFloat, kPythonFp32, rssFp32);
     benchPrecision(at::kBFloat16, kPythonBf16, rssBf16);
+    // what a step could cost at most at memory speed: one streaming read of a 400 MB buffer
+    {
+        const at::Tensor big = at::ones({100'000'000});
+        const double s = timeIt([&] { big.sum(); });
+        std::printf("memory read bandwidth (sum of a 400 MB fp32 tensor): %.1f GB/s\n", 0.4 / s);
+    }
+    std::printf("Python figures: ../shared/docs/performance-targets.md (the original implementation cannot run "
+                "here: no transformers/timm), not re-measured in this run.\n");
     std::printf("%s: %d target(s) missed\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;
 }
