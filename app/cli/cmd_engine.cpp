@@ -271,6 +271,13 @@ int eachStdinLine(const std::function<Result<Json>(const Json &, int)> &perLine)
     return ExitOk;
 }
 
+void addTokenizerOption(QCommandLineParser &p)
+{
+    p.addOption({QStringLiteral("tokenizer"), QStringLiteral("Folder with tokenizer.json (or vocab.json + merges.txt)."),
+        QStringLiteral("DIR")});
+}
+
+// The tokenizer --tokenizer names; prints the error and returns null on failure.
 std::unique_ptr<text::BpeTokenizer> loadTokenizer(const QCommandLineParser &p, int *code)
 {
     if (!p.isSet(QStringLiteral("tokenizer"))) {
@@ -291,8 +298,7 @@ int tokenize(const QStringList &args)
 {
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("JSONL {\"text\": ...} on stdin -> {\"ids\": [...]} on stdout."));
-    p.addOption({QStringLiteral("tokenizer"), QStringLiteral("Folder with tokenizer.json (or vocab.json + merges.txt)."),
-        QStringLiteral("DIR")});
+    addTokenizerOption(p);
     p.addOption({QStringLiteral("no-special-tokens"), QStringLiteral("Do not wrap in <s> ... </s>.")});
     int code = ExitOk;
     if (!parseArgs(p, args, 0, &code))
@@ -312,8 +318,7 @@ int detokenize(const QStringList &args)
 {
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("JSONL {\"ids\": [...]} on stdin -> {\"text\": ...} on stdout."));
-    p.addOption({QStringLiteral("tokenizer"), QStringLiteral("Folder with tokenizer.json (or vocab.json + merges.txt)."),
-        QStringLiteral("DIR")});
+    addTokenizerOption(p);
     p.addOption({QStringLiteral("skip-special-tokens"), QStringLiteral("Drop <s>, </s>, <pad> and the other special tokens.")});
     int code = ExitOk;
     if (!parseArgs(p, args, 0, &code))

@@ -170,7 +170,7 @@ Result<std::unique_ptr<Florence2Engine>> Florence2Engine::load(const std::string
         const weights::ShapeMap expected = impl->model->stateDictShapes();
         weights::LoadOptions load;
         load.expected = &expected;
-        auto checkpoint = weights::loadCheckpoint(isDirectory(weightsPath) ? folder : weightsPath, load);
+        auto checkpoint = weights::loadCheckpoint(weightsPath, load); // a folder or the weights file
         if (!checkpoint)
             return checkpoint.error();
         impl->info.weightsFile = checkpoint->source.path;

@@ -56,6 +56,18 @@ std::map<std::string, fmwtest::GoldenTensor> tensors(const QString &path)
     return t;
 }
 
+// max |actual - expected| and max |expected| over two float32 tensors of one shape.
+std::pair<double, double> maxError(const fmwtest::GoldenTensor &actual, const fmwtest::GoldenTensor &expected)
+{
+    const auto a = actual.values<float>(), b = expected.values<float>();
+    double err = 0, scale = 0;
+    for (size_t i = 0; i < b.size(); ++i) {
+        scale = std::max(scale, std::abs(double(b[i])));
+        err = std::max(err, std::abs(double(a[i]) - double(b[i])));
+    }
+    return {err, scale};
+}
+
 QList<QJsonObject> jsonLines(const QByteArray &bytes)
 {
     QList<QJsonObject> rows;
@@ -104,12 +116,7 @@ void TestCliEngine::forwardWritesEveryGoldenTensor()
         const auto it = actual.find(name);
         QVERIFY2(it != actual.end(), ("forward did not write " + name).c_str());
         QVERIFY2(it->second.shape == e.shape, name.c_str());
-        const auto a = it->second.values<float>(), b = e.values<float>();
-        double scale = 0, err = 0;
-        for (size_t i = 0; i < b.size(); ++i) {
-            scale = std::max(scale, std::abs(double(b[i])));
-            err = std::max(err, std::abs(double(a[i]) - double(b[i])));
-        }
+        const auto [err, scale] = maxError(it->second, e);
         const double tolerance = name == "loss" ? 1e-5 * scale : 2e-5 * scale + 1e-6;
         QVERIFY2(err <= tolerance, (name + ": " + std::to_string(err)).c_str());
         ++compared;
@@ -121,12 +128,7 @@ void TestCliEngine::forwardWritesEveryGoldenTensor()
     QVERIFY2(masked.code == 0, masked.err.constData());
     const auto maskedOut = tensors(out);
     for (const std::string name : {"logits", "encoder_last_hidden_state", "loss"}) {
-        const auto a = maskedOut.at(name).values<float>(), b = expected.at(name + "_padmask").values<float>();
-        double scale = 0, err = 0;
-        for (size_t i = 0; i < b.size(); ++i) {
-            scale = std::max(scale, std::abs(double(b[i])));
-            err = std::max(err, std::abs(double(a[i]) - double(b[i])));
-        }
+        const auto [err, scale] = maxError(maskedOut.at(name), expected.at(name + "_padmask"));
         QVERIFY2(err <= 2e-5 * scale + 1e-6, (name + "_padmask: " + std::to_string(err)).c_str());
     }
 }
