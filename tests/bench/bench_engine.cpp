@@ -7,6 +7,7 @@
 // better) and checked against the targets (forward <= 0.9x, decoding >= 3x).
 // bf16 here means bf16 weights and activations with fp32 LayerNorm and logits; the Python
 // figures are bf16 autocast.
+#include "engine/model/florence2/decoding_kernels.h"
 #include "engine/model/florence2/florence2_config.h"
 #include "engine/model/florence2/florence2_for_conditional_generation.h"
 #include "engine/model/florence2/generation.h"
@@ -174,12 +175,31 @@ void benchPrecision(c10::ScalarType dtype, const Reference &py, double rssGiB)
     beam.numBeams = 3;
     const double beamS = timeIt([&] { generate(m.model, encoded, beam); });
     report("beam-3 decoding, 64 tokens", 64 / beamS, py.beamTokS, "tok/s", true, 3.0);
-    // A decoding step reads every decoder weight and the LM head once (cross-attention keys
-    // and values are cached): how fast that traffic went, to compare with the machine's memory.
+    // the same decoding on LibTorch's ops alone, in this run: what the decoding kernels add
+    if (fewRowsLinearApplies(at::ones({1, 8}, m.inputs.pixelValues.options().dtype(dtype)),
+            at::ones({8, 8}, at::TensorOptions().dtype(dtype)), {})) {
+        setDecodingKernelsEnabled(false);
+        const double greedyOps = timeIt([&] { generate(m.model, encoded, greedy); });
+        const double beamOps = timeIt([&] { generate(m.model, encoded, beam); });
+        setDecodingKernelsEnabled(true);
+        std::printf("  without the decoding kernels (LibTorch ops): greedy %.1f tok/s, beam-3 %.1f tok/s -> kernels "
+                    "%.2fx, %.2fx\n",
+            64 / greedyOps, 64 / beamOps, greedyOps / greedyS, beamOps / beamS);
+    } else {
+        std::printf("  decoding kernels not available on this CPU (no AVX-512): LibTorch ops measured above\n");
+    }
+    // A decoding step reads every decoder weight and the LM head once; the cross-attention
+    // keys/values are projected once per sequence (not counted) and then read every step (not
+    // counted either): how fast that traffic went, to compare with the machine's memory.
     double weightBytes = 0;
-    for (const auto &p : m.model->language_model->model->decoder->named_parameters())
-        if (p.key().find("embed_tokens") == std::string::npos)
+    for (const auto &p : m.model->language_model->model->decoder->named_parameters()) {
+        const std::string &name = p.key();
+        const bool perStep = name.find("embed_tokens") == std::string::npos
+            && name.find("embed_positions") == std::string::npos && name.find("encoder_attn.k_proj") == std::string::npos
+            && name.find("encoder_attn.v_proj") == std::string::npos;
+        if (perStep)
             weightBytes += static_cast<double>(p.value().numel() * p.value().element_size());
+    }
     const at::Tensor &table = m.model->language_model->model->shared->weight;
     weightBytes += static_cast<double>(table.numel() * table.element_size());
     std::printf("  weight traffic per decoding step: %.0f MB -> %.1f GB/s greedy, %.1f GB/s beam-3\n",

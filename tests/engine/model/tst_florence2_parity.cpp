@@ -424,8 +424,9 @@ FMW_TEST_MAIN(TestFlorence2Parity, stateDictMatchesCheckpoint, forwardMatchesGol
     linearForFewRowsMatchesReference)
 void TestFlorence2Parity::linearForFewRowsMatchesReference()
 {
-    // linear() against at::linear in float64: the decoding path (1..4 rows, one addmv each),
-    // with and without bias, K with odd sizes; more rows, bf16 and autograd work too.
+    // linear() against at::linear in float64: the decoding path (1..4 rows: the decoding kernel,
+    // or addmv per row without AVX-512), with and without bias, K with odd sizes; more rows,
+    // bf16 and autograd work too.
     torch::manual_seed(7);
     for (const int64_t K : {64, 77, 768}) {
         for (const int64_t rows : {1, 2, 3, 4, 7}) {

@@ -56,6 +56,21 @@ at::Tensor BartAttentionImpl::forward(const at::Tensor &hidden, const at::Tensor
         }
     }
 
+    const int64_t Bk = keys.size(0);
+    if (Bk != B) {
+        // cross-attention whose encoder rows each serve G consecutive rows (the beams of a
+        // sample): their queries attend together, [Bk, heads, G*T, head_dim], so the shared
+        // keys/values are computed, cached and read once
+        TORCH_CHECK(B % Bk == 0, B, " decoder rows cannot share ", Bk, " encoder rows");
+        const int64_t G = B / Bk, H = m_options.numHeads;
+        const at::Tensor grouped = query.reshape({Bk, G, H, T, m_headDim}).permute({0, 2, 1, 3, 4}).reshape(
+            {Bk, H, G * T, m_headDim});
+        const at::Tensor out = attention(grouped, keys, values, mask, m_scaling, m_options.dropout, is_training());
+        // [Bk, heads, G*T, head_dim] -> [B, T, D]
+        return linear(out_proj,
+            out.reshape({Bk, H, G, T, m_headDim}).permute({0, 2, 3, 1, 4}).reshape({B, T, m_options.embedDim}));
+    }
+
     // softmax(q k^T * scale + mask) v: [B, heads, T, head_dim]
     at::Tensor out = attention(query, keys, values, mask, m_scaling, m_options.dropout, is_training());
     // [B, heads, T, head_dim] -> [B, T, D]

@@ -22,7 +22,8 @@ public:
 
     // hidden [B, T, D] -> [B, T, D].
     // keyValueStates: undefined for self-attention, the encoder output [B, S, D] for
-    //   cross-attention.
+    //   cross-attention; or [B/G, S, D], each row then shared by G consecutive rows of hidden
+    //   (beam search), with mask [B/G, 1, 1, S].
     // mask: additive, broadcastable to [B, 1, T, S] (see additiveMask), or undefined.
     // cache: self-attention appends this call's keys/values and attends over all of them;
     //   cross-attention fills it on first use and then reuses it.

@@ -33,6 +33,8 @@ at::Tensor DecoderImpl::forward(const at::Tensor &inputIds, const at::Tensor &en
 {
     const bool training = is_training();
     const int64_t B = inputIds.size(0), T = inputIds.size(1), S = encoderHidden.size(1);
+    const int64_t Be = encoderHidden.size(0);
+    TORCH_CHECK(Be > 0 && B % Be == 0, B, " decoder rows cannot share ", Be, " encoder rows");
     if (cache)
         cache->ensureLayers(static_cast<int64_t>(m_layers.size()));
     const int64_t past = cache ? cache->length() : 0;
@@ -58,11 +60,10 @@ at::Tensor DecoderImpl::forward(const at::Tensor &inputIds, const at::Tensor &en
             allowed = allowed.logical_and(decoderMask.to(device).to(at::kBool).view({B, 1, 1, past + T}));
         selfMask = additiveMask(allowed, dtype);
     }
-    // encoder padding mask [B, S] -> additive [B, 1, T, S]
+    // encoder padding mask [Be, S] -> additive [Be, 1, 1, S], broadcast over heads and queries
     at::Tensor crossMask;
     if (encoderMask.defined())
-        crossMask = additiveMask(
-            encoderMask.to(device).to(at::kBool).view({B, 1, 1, S}).expand({B, 1, T, S}), dtype);
+        crossMask = additiveMask(encoderMask.to(device).to(at::kBool).view({Be, 1, 1, S}), dtype);
 
     report(callback, "decoder_hidden_states.0", h);
     const int64_t reserve = cache ? cache->reserveTokens() : 0;

@@ -25,8 +25,8 @@ public:
     // inputIds [B, T] (the new tokens only when `cache` holds earlier ones) -> last hidden
     // state [B, T, D].
     // encoderHidden [B, S, D]: the encoder output (its keys/values come from `cache` after the
-    //   first cached step).
-    // encoderMask [B, S] (1 = attend) or undefined: applied to cross-attention.
+    //   first cached step); or [B/G, S, D], each row serving G consecutive decoder rows.
+    // encoderMask [B or B/G, S] (1 = attend) or undefined: applied to cross-attention.
     // decoderMask [B, past+T] (1 = attend) or undefined: combined with the causal mask.
     // Reports decoder_hidden_states.<i> (0 = embeddings after layernorm_embedding).
     at::Tensor forward(const at::Tensor &inputIds, const at::Tensor &encoderHidden,

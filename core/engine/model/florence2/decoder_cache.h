@@ -50,7 +50,8 @@ public:
     // Keeps batch rows `rows` (int64 [B']) in that order. Beam search reorders the
     // self-attention state only (the beams of a sample share its cross-attention keys and
     // values, as in the reference's _reorder_cache); crossAttentionToo also reorders those,
-    // for dropping or duplicating samples.
+    // for dropping or duplicating samples (their rows are the encoder output's: one per
+    // sample when beams share it).
     void reorder(const at::Tensor &rows, bool crossAttentionToo = false);
     void clear();
 

@@ -69,6 +69,8 @@ public:
         const at::Tensor &pixelValues, const at::Tensor &inputIds, const at::Tensor &attentionMask = {});
     // Decoder ids [B, T] -> float32 logits [B, T, V]. With `cache`, pass only the tokens not
     // yet decoded (see DecoderCache). decoderAttentionMask [B, past+T] is optional.
+    // `encoded` may hold B/G rows: each then serves G consecutive decoder rows (beam search's
+    // beams share their sample's encoder output and cross-attention keys/values).
     at::Tensor decode(const at::Tensor &decoderInputIds, const EncoderOutput &encoded,
         DecoderCache *cache = nullptr, const at::Tensor &decoderAttentionMask = {});
     // Teacher-forced pass; with labels also the loss. Dropout and drop path act in train().

@@ -1,5 +1,7 @@
 #include "engine/model/florence2/functional.h"
 
+#include "engine/model/florence2/decoding_kernels.h"
+
 
 #include <torch/nn/functional/normalization.h>
 #include <torch/version.h>
@@ -19,6 +21,9 @@ namespace F = torch::nn::functional;
 at::Tensor layerNorm(const torch::nn::LayerNorm &norm, const at::Tensor &x)
 {
     const auto &options = norm->options;
+    // decoding: a few rows without autograd (decoding_kernels.h)
+    if (options.normalized_shape().size() == 1 && fewRowsLayerNormApplies(x, norm->weight, norm->bias))
+        return fewRowsLayerNorm(x, norm->weight, norm->bias, options.eps());
     if (x.scalar_type() == at::kFloat && norm->weight.scalar_type() == at::kFloat)
         return at::layer_norm(x, options.normalized_shape(), norm->weight, norm->bias, options.eps());
     const at::Tensor y = at::layer_norm(x.to(at::kFloat), options.normalized_shape(),
@@ -102,6 +107,9 @@ at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor 
     double scale, double dropout, bool training)
 {
     const double p = training ? dropout : 0.0;
+    // decoding: a few queries against the cached keys/values (decoding_kernels.h)
+    if (p == 0.0 && fewQueriesAttentionApplies(q, k, v, mask))
+        return fewQueriesAttention(q, k, v, mask, scale);
 #if TORCH_VERSION_MAJOR >= 2
     if (g_backend.load() == AttentionBackend::Sdpa) {
         // `{}` is an empty optional whichever optional type this LibTorch uses
@@ -135,6 +143,9 @@ at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor 
 
 at::Tensor linear(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias)
 {
+    if (fewRowsLinearApplies(x, weight, bias))
+        return fewRowsLinear(x, weight, bias);
+    // without AVX-512: BLAS gemv per row still beats LibTorch's GEMM path for fp32
     constexpr int64_t kMaxMvRows = 4;
     const int64_t in = x.size(-1);
     const int64_t rows = in > 0 ? x.numel() / in : 0;

@@ -11,7 +11,8 @@
 namespace fmw::florence2 {
 
 // LayerNorm computed in fp32 and cast back for bf16/fp16 input, as newer PyTorch autocast
-// does (1.13's CPU LayerNorm rejects bf16 input with fp32 weights and vice versa).
+// does (1.13's CPU LayerNorm rejects bf16 input with fp32 weights and vice versa). A few rows
+// without autograd (decoding) take fewRowsLayerNorm() (decoding_kernels.h).
 at::Tensor layerNorm(const torch::nn::LayerNorm &norm, const at::Tensor &x);
 
 // timm's DropPath (scale_by_keep): in training, zero each sample's residual branch with
@@ -39,14 +40,15 @@ bool sdpaAvailable();
 // softmax(q k^T * scale + mask) v over the last two dims. q [..., T, d], k and v [..., S, d],
 // mask additive and broadcastable to [..., T, S] (undefined = none). The matmul path scales
 // q before the product, as every Florence-2 attention does. Dropout applies to the weights
-// in training only.
+// in training only. A few queries per head without autograd (decoding) take
+// fewQueriesAttention() (decoding_kernels.h), which returns a view with transposed strides.
 at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask,
     double scale, double dropout, bool training);
 
-// y = x W^T + b for x [..., in], as at::linear. Decoding feeds one token per sequence, and for
-// so few rows (<= 4) in fp32 on the CPU LibTorch's GEMM path streams the weights at 8-23 GB/s
-// while addmv (BLAS gemv) reaches 50-115 GB/s on the same machine (measured for every decoder
-// shape): decoding is weight traffic, so those rows go through addmv one by one.
+// y = x W^T + b for x [..., in], as at::linear. Decoding feeds one token per sequence and is
+// weight traffic: for so few rows (<= 4) on the CPU without autograd, fewRowsLinear() reads
+// each weight once for all rows near memory speed (decoding_kernels.h); without AVX-512, fp32
+// rows go through addmv one by one (BLAS gemv: 50-115 GB/s here, LibTorch's GEMM path 8-23).
 at::Tensor linear(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias = {});
 at::Tensor linear(const torch::nn::Linear &layer, const at::Tensor &x);
 

@@ -177,17 +177,14 @@ struct Hypotheses {
     }
 };
 
-GenerationResult runBeamSearch(Florence2ForConditionalGeneration &model, const EncoderOutput &encodedSamples,
+GenerationResult runBeamSearch(Florence2ForConditionalGeneration &model, const EncoderOutput &encoded,
     const GenerationOptions &o, int64_t maxLength)
 {
     const TextConfig &t = model->config().text;
-    const int64_t B = encodedSamples.lastHiddenState.size(0), K = o.numBeams;
+    const int64_t B = encoded.lastHiddenState.size(0), K = o.numBeams;
     const int64_t N = B * K;
-    // every sample's encoder output repeated for its K beams: [B*K, S, D]
-    EncoderOutput encoded = encodedSamples;
-    encoded.lastHiddenState = encodedSamples.lastHiddenState.repeat_interleave(K, 0);
-    if (encodedSamples.attentionMask.defined())
-        encoded.attentionMask = encodedSamples.attentionMask.repeat_interleave(K, 0);
+    // The K beams of a sample share its encoder output (decode() groups them), so the
+    // cross-attention keys/values are computed and read once per sample, not once per beam.
 
     std::vector<Row> rows(static_cast<size_t>(N), Row {t.decoderStartTokenId});
     // only the first beam of a sample is live at the start, so the K beams do not repeat it

@@ -1,0 +1,629 @@
+#include "engine/model/florence2/decoding_kernels.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/util/BFloat16.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <vector>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FMW_DECODING_X86 1
+#include <immintrin.h>
+// GCC 12's AVX-512 intrinsics initialise their pass-through operand from itself (GCC PR105593)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#else
+#define FMW_DECODING_X86 0
+#endif
+
+namespace fmw::florence2 {
+
+namespace {
+
+std::atomic<bool> g_enabled {true};
+
+// Queries are staged on the stack per head.
+constexpr int64_t kMaxHeadDim = 256;
+
+bool isFloatOrBf16(const at::Tensor &t)
+{
+    return t.scalar_type() == at::kFloat || t.scalar_type() == at::kBFloat16;
+}
+
+bool recordsGradient(const at::Tensor &t)
+{
+    return t.defined() && t.requires_grad();
+}
+
+bool anyGradient(std::initializer_list<const at::Tensor *> tensors)
+{
+    if (!at::GradMode::is_enabled())
+        return false;
+    return std::any_of(tensors.begin(), tensors.end(), [](const at::Tensor *t) { return recordsGradient(*t); });
+}
+
+// Runs f(chunk) for chunk in [0, chunks) on the intra-op threads, each taking the next chunk
+// when done with its last. Static halves leave one thread idle while the other finishes: the
+// cores of a shared machine run at different speeds from one moment to the next.
+template <typename F>
+void forEachChunk(int64_t chunks, const F &f)
+{
+    std::atomic<int64_t> next {0};
+    const int64_t threads = std::min<int64_t>(chunks, at::get_num_threads());
+    at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
+        for (int64_t c = next.fetch_add(1); c < chunks; c = next.fetch_add(1))
+            f(c);
+    });
+}
+
+#if FMW_DECODING_X86
+
+#define FMW_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+// the small accumulator arrays must live in registers: unroll their loops fully
+#define FMW_UNROLL _Pragma("GCC unroll 16")
+
+bool cpuHasAvx512()
+{
+    static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl");
+    return has;
+}
+
+// 16 weights as fp32; bf16 is the upper half of an fp32, so widening is a shift.
+FMW_AVX512 inline __m512 load16(const float *p)
+{
+    return _mm512_loadu_ps(p);
+}
+FMW_AVX512 inline __m512 load16(const uint16_t *p)
+{
+    const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+}
+FMW_AVX512 inline __m512 load16(const float *p, __mmask16 m)
+{
+    return _mm512_maskz_loadu_ps(m, p);
+}
+FMW_AVX512 inline __m512 load16(const uint16_t *p, __mmask16 m)
+{
+    const __m256i bits = _mm256_maskz_loadu_epi16(m, p);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+}
+
+// y[m * ldy + n] = sum_k x[m * K + k] * w[n * K + k] for n in [n0, n1), m < M. R weight rows at
+// a time: R streams in flight, and each 16-wide weight load serves all M rows of x (in L1).
+template <int M, int R, typename W>
+FMW_AVX512 void dotRows(const float *x, int64_t K, const W *w, int64_t n, float *y, int64_t ldy)
+{
+    __m512 acc[R][M];
+    FMW_UNROLL
+    for (int r = 0; r < R; ++r)
+        FMW_UNROLL
+        for (int m = 0; m < M; ++m)
+            acc[r][m] = _mm512_setzero_ps();
+    const int64_t kMain = K & ~int64_t(15);
+    for (int64_t k = 0; k < kMain; k += 16) {
+        __m512 wv[R];
+        FMW_UNROLL
+        for (int r = 0; r < R; ++r) {
+            wv[r] = load16(w + (n + r) * K + k);
+            // keep it in a register: folded into each FMA it would be loaded M times
+            asm("" : "+v"(wv[r]));
+        }
+        FMW_UNROLL
+        for (int m = 0; m < M; ++m) {
+            const __m512 xv = _mm512_loadu_ps(x + m * K + k);
+            FMW_UNROLL
+            for (int r = 0; r < R; ++r)
+                acc[r][m] = _mm512_fmadd_ps(wv[r], xv, acc[r][m]);
+        }
+    }
+    if (kMain < K) {
+        const auto mask = static_cast<__mmask16>((1u << (K - kMain)) - 1);
+        __m512 wv[R];
+        FMW_UNROLL
+        for (int r = 0; r < R; ++r)
+            wv[r] = load16(w + (n + r) * K + kMain, mask);
+        FMW_UNROLL
+        for (int m = 0; m < M; ++m) {
+            const __m512 xv = _mm512_maskz_loadu_ps(mask, x + m * K + kMain);
+            FMW_UNROLL
+            for (int r = 0; r < R; ++r)
+                acc[r][m] = _mm512_fmadd_ps(wv[r], xv, acc[r][m]);
+        }
+    }
+    FMW_UNROLL
+    for (int r = 0; r < R; ++r)
+        FMW_UNROLL
+        for (int m = 0; m < M; ++m)
+            y[m * ldy + n + r] = _mm512_reduce_add_ps(acc[r][m]);
+}
+
+template <int M, typename W>
+FMW_AVX512 void dotRange(const float *x, int64_t K, const W *w, int64_t n0, int64_t n1, float *y, int64_t ldy)
+{
+    // more weight streams in flight when few accumulators are needed per row
+    constexpr int R = M <= 2 ? 8 : 4;
+    int64_t n = n0;
+    for (; n + R <= n1; n += R)
+        dotRows<M, R>(x, K, w, n, y, ldy);
+    for (; n < n1; ++n)
+        dotRows<M, 1>(x, K, w, n, y, ldy);
+}
+
+template <typename W>
+void dotRangeRows(int64_t rows, const float *x, int64_t K, const W *w, int64_t n0, int64_t n1, float *y, int64_t ldy)
+{
+    switch (rows) {
+    case 1:
+        return dotRange<1>(x, K, w, n0, n1, y, ldy);
+    case 2:
+        return dotRange<2>(x, K, w, n0, n1, y, ldy);
+    case 3:
+        return dotRange<3>(x, K, w, n0, n1, y, ldy);
+    default:
+        return dotRange<4>(x, K, w, n0, n1, y, ldy);
+    }
+}
+
+// y[n] (+= bias[n]) for n in [n0, n1), and, when out is given, out[n] = bf16(y[n]) rounded to
+// nearest even as c10::BFloat16 does (NaN -> 0x7FC0). For the LM head this is 51k values a row.
+FMW_AVX512 inline void storeBf16(uint16_t *out, __m512 v, __mmask16 mask)
+{
+    const __m512i bits = _mm512_castps_si512(v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+    __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
+    rounded = _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), rounded, _mm512_set1_epi32(0x7FC0));
+    _mm256_mask_storeu_epi16(out + 0, mask, _mm512_cvtepi32_epi16(rounded));
+}
+
+FMW_AVX512 inline __mmask16 tailMask(int64_t left)
+{
+    return left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
+}
+
+template <typename B>
+FMW_AVX512 void finishRow(float *y, const B *bias, uint16_t *out, int64_t n0, int64_t n1)
+{
+    for (int64_t n = n0; n < n1; n += 16) {
+        const __mmask16 mask = tailMask(n1 - n);
+        __m512 v = _mm512_maskz_loadu_ps(mask, y + n);
+        if (bias) {
+            v = _mm512_add_ps(v, load16(bias + n, mask));
+            _mm512_mask_storeu_ps(y + n, mask, v);
+        }
+        if (out)
+            storeBf16(out + n, v, mask);
+    }
+}
+
+template <typename X, typename P>
+FMW_AVX512 void layerNormRow(const X *x, const P *w, const P *b, int64_t D, float eps, float *yf, uint16_t *yb)
+{
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t n = 0; n < D; n += 16)
+        sum = _mm512_add_ps(sum, load16(x + n, tailMask(D - n)));
+    const float mean = _mm512_reduce_add_ps(sum) / static_cast<float>(D);
+    const __m512 meanV = _mm512_set1_ps(mean);
+    __m512 squares = _mm512_setzero_ps();
+    for (int64_t n = 0; n < D; n += 16) {
+        const __mmask16 mask = tailMask(D - n);
+        const __m512 centred = _mm512_maskz_sub_ps(mask, load16(x + n, mask), meanV);
+        squares = _mm512_fmadd_ps(centred, centred, squares);
+    }
+    const float variance = _mm512_reduce_add_ps(squares) / static_cast<float>(D);
+    const __m512 rstd = _mm512_set1_ps(1.0f / std::sqrt(variance + eps));
+    for (int64_t n = 0; n < D; n += 16) {
+        const __mmask16 mask = tailMask(D - n);
+        const __m512 normed = _mm512_mul_ps(_mm512_sub_ps(load16(x + n, mask), meanV), rstd);
+        const __m512 y = _mm512_fmadd_ps(normed, load16(w + n, mask), load16(b + n, mask));
+        if (yb)
+            storeBf16(yb + n, y, mask);
+        else
+            _mm512_mask_storeu_ps(yf + n, mask, y);
+    }
+}
+
+template <typename X>
+void layerNormRowOf(const X *x, const void *w, const void *b, bool bf16Params, int64_t D, float eps, float *yf,
+    uint16_t *yb)
+{
+    if (bf16Params)
+        layerNormRow(x, static_cast<const uint16_t *>(w), static_cast<const uint16_t *>(b), D, eps, yf, yb);
+    else
+        layerNormRow(x, static_cast<const float *>(w), static_cast<const float *>(b), D, eps, yf, yb);
+}
+
+// bf16 x and bf16 weights (a bf16 model): vdpbf16ps multiplies 32 bf16 pairs exactly and sums
+// them into fp32, so the weights need no widening, which halves the instructions per byte.
+#define FMW_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+bool cpuHasAvx512Bf16()
+{
+    static const bool has = cpuHasAvx512() && __builtin_cpu_supports("avx512bf16");
+    return has;
+}
+
+// dotRows for bf16 pairs, 32 weights a step. Its own function rather than a dotRows policy:
+// it needs the avx512bf16 target, which the other paths must not require, and a function
+// cannot inline code compiled for a wider target.
+template <int M, int R>
+FMW_AVX512_BF16 void dotRowsBf16(const uint16_t *x, int64_t K, const uint16_t *w, int64_t n, float *y, int64_t ldy)
+{
+    __m512 acc[R][M];
+    FMW_UNROLL
+    for (int r = 0; r < R; ++r)
+        FMW_UNROLL
+        for (int m = 0; m < M; ++m)
+            acc[r][m] = _mm512_setzero_ps();
+    const int64_t kMain = K & ~int64_t(31);
+    for (int64_t k = 0; k < kMain; k += 32) {
+        __m512i wv[R];
+        FMW_UNROLL
+        for (int r = 0; r < R; ++r) {
+            wv[r] = _mm512_loadu_si512(w + (n + r) * K + k);
+            asm("" : "+v"(wv[r]));
+        }
+        FMW_UNROLL
+        for (int m = 0; m < M; ++m) {
+            const __m512i xv = _mm512_loadu_si512(x + m * K + k);
+            FMW_UNROLL
+            for (int r = 0; r < R; ++r)
+                acc[r][m] = _mm512_dpbf16_ps(acc[r][m], (__m512bh)wv[r], (__m512bh)xv);
+        }
+    }
+    if (kMain < K) {
+        const auto mask = static_cast<__mmask32>((1ull << (K - kMain)) - 1);
+        __m512i wv[R];
+        FMW_UNROLL
+        for (int r = 0; r < R; ++r)
+            wv[r] = _mm512_maskz_loadu_epi16(mask, w + (n + r) * K + kMain);
+        FMW_UNROLL
+        for (int m = 0; m < M; ++m) {
+            const __m512i xv = _mm512_maskz_loadu_epi16(mask, x + m * K + kMain);
+            FMW_UNROLL
+            for (int r = 0; r < R; ++r)
+                acc[r][m] = _mm512_dpbf16_ps(acc[r][m], (__m512bh)wv[r], (__m512bh)xv);
+        }
+    }
+    FMW_UNROLL
+    for (int r = 0; r < R; ++r)
+        FMW_UNROLL
+        for (int m = 0; m < M; ++m)
+            y[m * ldy + n + r] = _mm512_reduce_add_ps(acc[r][m]);
+}
+
+template <int M>
+FMW_AVX512_BF16 void dotRangeBf16(
+    const uint16_t *x, int64_t K, const uint16_t *w, int64_t n0, int64_t n1, float *y, int64_t ldy)
+{
+    constexpr int R = M <= 2 ? 8 : 4;
+    int64_t n = n0;
+    for (; n + R <= n1; n += R)
+        dotRowsBf16<M, R>(x, K, w, n, y, ldy);
+    for (; n < n1; ++n)
+        dotRowsBf16<M, 1>(x, K, w, n, y, ldy);
+}
+
+void dotRangeRowsBf16(
+    int64_t rows, const uint16_t *x, int64_t K, const uint16_t *w, int64_t n0, int64_t n1, float *y, int64_t ldy)
+{
+    switch (rows) {
+    case 1:
+        return dotRangeBf16<1>(x, K, w, n0, n1, y, ldy);
+    case 2:
+        return dotRangeBf16<2>(x, K, w, n0, n1, y, ldy);
+    case 3:
+        return dotRangeBf16<3>(x, K, w, n0, n1, y, ldy);
+    default:
+        return dotRangeBf16<4>(x, K, w, n0, n1, y, ldy);
+    }
+}
+
+// out[t * ldo + j] = sum_s p[t * S + s] * v[s * d + j] for t < T, j < d: the attention-weighted
+// sum of the value rows, each row read once for all T queries. 64 columns (4 vectors) at a time.
+template <int T, typename W>
+FMW_AVX512 void weightedRows(const float *p, int64_t S, const W *v, int64_t d, float *out, int64_t ldo)
+{
+    for (int64_t j0 = 0; j0 < d; j0 += 64) {
+        __mmask16 masks[4];
+        FMW_UNROLL
+        for (int c = 0; c < 4; ++c) {
+            const int64_t left = d - j0 - 16 * c;
+            masks[c] = left >= 16 ? __mmask16(0xFFFF) : left > 0 ? __mmask16((1u << left) - 1) : __mmask16(0);
+        }
+        __m512 acc[T][4];
+        FMW_UNROLL
+        for (int t = 0; t < T; ++t)
+            FMW_UNROLL
+            for (int c = 0; c < 4; ++c)
+                acc[t][c] = _mm512_setzero_ps();
+        for (int64_t s = 0; s < S; ++s) {
+            __m512 rows[4];
+            FMW_UNROLL
+            for (int c = 0; c < 4; ++c)
+                rows[c] = load16(v + s * d + j0 + 16 * c, masks[c]);
+            FMW_UNROLL
+            for (int t = 0; t < T; ++t) {
+                const __m512 weight = _mm512_set1_ps(p[t * S + s]);
+                FMW_UNROLL
+                for (int c = 0; c < 4; ++c)
+                    acc[t][c] = _mm512_fmadd_ps(weight, rows[c], acc[t][c]);
+            }
+        }
+        FMW_UNROLL
+        for (int t = 0; t < T; ++t)
+            FMW_UNROLL
+            for (int c = 0; c < 4; ++c)
+                _mm512_mask_storeu_ps(out + t * ldo + j0 + 16 * c, masks[c], acc[t][c]);
+    }
+}
+
+template <typename W>
+void weightedRowsOf(int64_t queries, const float *p, int64_t S, const W *v, int64_t d, float *out, int64_t ldo)
+{
+    switch (queries) {
+    case 1:
+        return weightedRows<1>(p, S, v, d, out, ldo);
+    case 2:
+        return weightedRows<2>(p, S, v, d, out, ldo);
+    case 3:
+        return weightedRows<3>(p, S, v, d, out, ldo);
+    default:
+        return weightedRows<4>(p, S, v, d, out, ldo);
+    }
+}
+
+#endif // FMW_DECODING_X86
+
+} // namespace
+
+void setDecodingKernelsEnabled(bool enabled)
+{
+    g_enabled.store(enabled);
+}
+
+bool decodingKernelsEnabled()
+{
+    return g_enabled.load();
+}
+
+bool fewRowsLinearApplies(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias)
+{
+#if FMW_DECODING_X86
+    if (!g_enabled.load() || !cpuHasAvx512() || !x.defined() || !weight.defined() || x.dim() < 1 || weight.dim() != 2)
+        return false;
+    const int64_t in = x.size(-1);
+    if (in == 0 || weight.size(1) != in || weight.size(0) == 0)
+        return false;
+    const int64_t rows = x.numel() / in;
+    if (rows < 1 || rows > kDecodingKernelMaxRows)
+        return false;
+    if (!x.device().is_cpu() || !weight.device().is_cpu() || !isFloatOrBf16(x) || !isFloatOrBf16(weight)
+        || !weight.is_contiguous())
+        return false;
+    if (bias.defined()
+        && (!bias.device().is_cpu() || !isFloatOrBf16(bias) || bias.dim() != 1 || bias.size(0) != weight.size(0)))
+        return false;
+    return !anyGradient({&x, &weight, &bias});
+#else
+    (void)x;
+    (void)weight;
+    (void)bias;
+    return false;
+#endif
+}
+
+at::Tensor fewRowsLinear(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias)
+{
+#if FMW_DECODING_X86
+    TORCH_CHECK(fewRowsLinearApplies(x, weight, bias), "fewRowsLinear: unsupported operands");
+    const int64_t K = x.size(-1), N = weight.size(0);
+    const int64_t rows = x.numel() / K;
+    const bool bf16Pairs = x.scalar_type() == at::kBFloat16 && weight.scalar_type() == at::kBFloat16
+        && cpuHasAvx512Bf16();
+    const at::Tensor xf = bf16Pairs ? x.contiguous() : x.to(at::kFloat).contiguous();
+    const at::Tensor b = bias.defined() ? bias.contiguous() : at::Tensor();
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = N;
+    at::Tensor out = at::empty(shape, x.options());
+    // bf16 output: sum into fp32 and round once at the end
+    at::Tensor sums = x.scalar_type() == at::kFloat ? out : at::empty({rows, N}, x.options().dtype(at::kFloat));
+
+    const void *xp = xf.data_ptr();
+    float *yp = sums.data_ptr<float>();
+    const void *bp = b.defined() ? b.data_ptr() : nullptr;
+    const bool bf16Bias = b.defined() && b.scalar_type() == at::kBFloat16;
+    auto *op = x.scalar_type() == at::kBFloat16 ? reinterpret_cast<uint16_t *>(out.data_ptr<c10::BFloat16>()) : nullptr;
+    const bool bf16Weight = weight.scalar_type() == at::kBFloat16;
+    const void *wp = weight.data_ptr();
+
+    // chunks of whole 8-row blocks, ~256 KB of weights each: long runs for the prefetchers
+    // (64 KB chunks streamed 10-15 % slower), still 9 or more per 768x768 matrix to balance
+    // the threads; software prefetching measured slower
+    const int64_t rowBytes = K * static_cast<int64_t>(weight.element_size());
+    const int64_t chunkRows = std::max<int64_t>(8, (262144 / rowBytes) / 8 * 8);
+    forEachChunk((N + chunkRows - 1) / chunkRows, [&](int64_t chunk) {
+        const int64_t n0 = chunk * chunkRows, n1 = std::min(N, n0 + chunkRows);
+        if (bf16Pairs)
+            dotRangeRowsBf16(rows, static_cast<const uint16_t *>(xp), K, static_cast<const uint16_t *>(wp), n0, n1,
+                yp, N);
+        else if (bf16Weight)
+            dotRangeRows(rows, static_cast<const float *>(xp), K, static_cast<const uint16_t *>(wp), n0, n1, yp, N);
+        else
+            dotRangeRows(rows, static_cast<const float *>(xp), K, static_cast<const float *>(wp), n0, n1, yp, N);
+        if (bp || op)
+            for (int64_t m = 0; m < rows; ++m) {
+                uint16_t *o = op ? op + m * N : nullptr;
+                if (bf16Bias)
+                    finishRow(yp + m * N, static_cast<const uint16_t *>(bp), o, n0, n1);
+                else
+                    finishRow(yp + m * N, static_cast<const float *>(bp), o, n0, n1);
+            }
+    });
+    return out;
+#else
+    return at::linear(x, weight, bias);
+#endif
+}
+
+bool fewRowsLayerNormApplies(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias)
+{
+#if FMW_DECODING_X86
+    if (!g_enabled.load() || !cpuHasAvx512() || !x.defined() || !weight.defined() || !bias.defined() || x.dim() < 1)
+        return false;
+    const int64_t D = x.size(-1);
+    if (D < 1 || x.numel() / D > kDecodingKernelMaxRows || x.numel() == 0 || !x.is_contiguous())
+        return false;
+    if (weight.dim() != 1 || bias.dim() != 1 || weight.size(0) != D || bias.size(0) != D || !weight.is_contiguous()
+        || !bias.is_contiguous() || weight.scalar_type() != bias.scalar_type())
+        return false;
+    if (!x.device().is_cpu() || !weight.device().is_cpu() || !bias.device().is_cpu() || !isFloatOrBf16(x)
+        || !isFloatOrBf16(weight))
+        return false;
+    return !anyGradient({&x, &weight, &bias});
+#else
+    (void)x;
+    (void)weight;
+    (void)bias;
+    return false;
+#endif
+}
+
+at::Tensor fewRowsLayerNorm(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias, double eps)
+{
+#if FMW_DECODING_X86
+    TORCH_CHECK(fewRowsLayerNormApplies(x, weight, bias), "fewRowsLayerNorm: unsupported operands");
+    const int64_t D = x.size(-1), rows = x.numel() / D;
+    at::Tensor out = at::empty_like(x);
+    const bool bf16 = x.scalar_type() == at::kBFloat16;
+    const bool bf16Params = weight.scalar_type() == at::kBFloat16;
+    const auto epsF = static_cast<float>(eps);
+    for (int64_t r = 0; r < rows; ++r) {
+        if (bf16)
+            layerNormRowOf(reinterpret_cast<const uint16_t *>(x.data_ptr<c10::BFloat16>()) + r * D, weight.data_ptr(),
+                bias.data_ptr(), bf16Params, D, epsF, nullptr,
+                reinterpret_cast<uint16_t *>(out.data_ptr<c10::BFloat16>()) + r * D);
+        else
+            layerNormRowOf(x.data_ptr<float>() + r * D, weight.data_ptr(), bias.data_ptr(), bf16Params, D, epsF,
+                out.data_ptr<float>() + r * D, nullptr);
+    }
+    return out;
+#else
+    (void)eps;
+    TORCH_CHECK(false, "fewRowsLayerNorm needs an x86-64 build");
+    return x;
+#endif
+}
+
+bool fewQueriesAttentionApplies(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask)
+{
+#if FMW_DECODING_X86
+    if (!g_enabled.load() || !cpuHasAvx512() || !q.defined() || !k.defined() || !v.defined() || q.dim() != 4
+        || k.dim() != 4 || v.dim() != 4)
+        return false;
+    const int64_t B = q.size(0), H = q.size(1), T = q.size(2), d = q.size(3), S = k.size(2);
+    if (T < 1 || T > kDecodingKernelMaxRows || d < 1 || d > kMaxHeadDim || S < 1 || B < 1 || H < 1
+        || q.stride(3) != 1)
+        return false;
+    for (const at::Tensor *kv : {&k, &v}) {
+        if (kv->size(0) != B || kv->size(1) != H || kv->size(2) != S || kv->size(3) != d)
+            return false;
+        // packed rows: the kernel walks S rows of d values
+        if (kv->stride(3) != 1 || (S > 1 && kv->stride(2) != d))
+            return false;
+    }
+    if (!q.device().is_cpu() || !k.device().is_cpu() || !v.device().is_cpu() || !isFloatOrBf16(q)
+        || k.scalar_type() != q.scalar_type() || v.scalar_type() != q.scalar_type())
+        return false;
+    if (mask.defined()) {
+        if (mask.dim() != 4 || !mask.device().is_cpu() || !isFloatOrBf16(mask))
+            return false;
+        const int64_t target[4] = {B, H, T, S};
+        for (int i = 0; i < 4; ++i)
+            if (mask.size(i) != 1 && mask.size(i) != target[i])
+                return false;
+    }
+    return !anyGradient({&q, &k, &v, &mask});
+#else
+    (void)q;
+    (void)k;
+    (void)v;
+    (void)mask;
+    return false;
+#endif
+}
+
+at::Tensor fewQueriesAttention(
+    const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask, double scale)
+{
+#if FMW_DECODING_X86
+    TORCH_CHECK(fewQueriesAttentionApplies(q, k, v, mask), "fewQueriesAttention: unsupported operands");
+    const int64_t B = q.size(0), H = q.size(1), T = q.size(2), d = q.size(3), S = k.size(2);
+    at::Tensor scores = at::empty({B, H, T, S}, q.options().dtype(at::kFloat));
+    // a broadcast mask as strides (0 along broadcast dims)
+    const at::Tensor m = mask.defined() ? mask.to(at::kFloat).expand({B, H, T, S}) : at::Tensor();
+    const bool bf16 = q.scalar_type() == at::kBFloat16;
+
+    float *sp = scores.data_ptr<float>();
+    const bool bf16Query = q.scalar_type() == at::kBFloat16;
+    const c10::BFloat16 *qBf16 = bf16Query ? q.data_ptr<c10::BFloat16>() : nullptr;
+    const float *qFloat = bf16Query ? nullptr : q.data_ptr<float>();
+    // the reference multiplies the fp32 query by the scale as a float
+    const auto scaleF = static_cast<float>(scale);
+    forEachChunk(B * H, [&](int64_t bh) {
+        const int64_t b = bh / H, h = bh % H;
+        float *rowScores = sp + bh * T * S;
+        const int64_t keyOffset = b * k.stride(0) + h * k.stride(1);
+        // this head's queries in fp32, scaled first as the reference does
+        float qs[kDecodingKernelMaxRows * kMaxHeadDim];
+        for (int64_t t = 0; t < T; ++t) {
+            const int64_t offset = b * q.stride(0) + h * q.stride(1) + t * q.stride(2);
+            for (int64_t j = 0; j < d; ++j)
+                qs[t * d + j] = (bf16Query ? static_cast<float>(qBf16[offset + j]) : qFloat[offset + j]) * scaleF;
+        }
+        if (bf16)
+            dotRangeRows(T, qs, d, static_cast<const uint16_t *>(k.data_ptr()) + keyOffset, 0, S,
+                rowScores, S);
+        else
+            dotRangeRows(T, qs, d, k.data_ptr<float>() + keyOffset, 0, S, rowScores, S);
+        if (m.defined()) {
+            const float *mp = m.data_ptr<float>() + b * m.stride(0) + h * m.stride(1);
+            for (int64_t t = 0; t < T; ++t)
+                for (int64_t s = 0; s < S; ++s)
+                    rowScores[t * S + s] += mp[t * m.stride(2) + s * m.stride(3)];
+        }
+    });
+    at::_softmax_out(scores, scores, -1, false);
+
+    // [B, T, H, d]: the heads side by side, as the output projection wants them
+    at::Tensor out = at::empty({B, T, H, d}, q.options());
+    at::Tensor sums = bf16 ? at::empty({B, T, H, d}, q.options().dtype(at::kFloat)) : out;
+    float *op = sums.data_ptr<float>();
+    forEachChunk(B * H, [&](int64_t bh) {
+        const int64_t b = bh / H, h = bh % H;
+        const int64_t valueOffset = b * v.stride(0) + h * v.stride(1);
+        float *o = op + (b * T * H + h) * d;
+        if (bf16)
+            weightedRowsOf(T, sp + bh * T * S, S, static_cast<const uint16_t *>(v.data_ptr()) + valueOffset, d,
+                o, H * d);
+        else
+            weightedRowsOf(T, sp + bh * T * S, S, v.data_ptr<float>() + valueOffset, d, o, H * d);
+    });
+    if (bf16)
+        out.copy_(sums);
+    return out.transpose(1, 2);
+#else
+    (void)scale;
+    TORCH_CHECK(false, "fewQueriesAttention needs an x86-64 build");
+    return q;
+#endif
+}
+
+} // namespace fmw::florence2
