@@ -129,9 +129,17 @@ public:
 #define FMW_FE_8(tc, a, ...) FMW_TEST_RUN_ONE(tc, a); FMW_EXPAND(FMW_FE_7(tc, __VA_ARGS__))
 #define FMW_FE_9(tc, a, ...) FMW_TEST_RUN_ONE(tc, a); FMW_EXPAND(FMW_FE_8(tc, __VA_ARGS__))
 #define FMW_FE_10(tc, a, ...) FMW_TEST_RUN_ONE(tc, a); FMW_EXPAND(FMW_FE_9(tc, __VA_ARGS__))
-#define FMW_FE_N(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, N, ...) N
+#define FMW_FE_11(tc, a, ...) FMW_TEST_RUN_ONE(tc, a); FMW_EXPAND(FMW_FE_10(tc, __VA_ARGS__))
+#define FMW_FE_12(tc, a, ...) FMW_TEST_RUN_ONE(tc, a); FMW_EXPAND(FMW_FE_11(tc, __VA_ARGS__))
+#define FMW_FE_13(tc, a, ...) FMW_TEST_RUN_ONE(tc, a); FMW_EXPAND(FMW_FE_12(tc, __VA_ARGS__))
+#define FMW_FE_14(tc, a, ...) FMW_TEST_RUN_ONE(tc, a); FMW_EXPAND(FMW_FE_13(tc, __VA_ARGS__))
+#define FMW_FE_15(tc, a, ...) FMW_TEST_RUN_ONE(tc, a); FMW_EXPAND(FMW_FE_14(tc, __VA_ARGS__))
+#define FMW_FE_16(tc, a, ...) FMW_TEST_RUN_ONE(tc, a); FMW_EXPAND(FMW_FE_15(tc, __VA_ARGS__))
+// Up to 16 test functions; a longer list picks no macro and fails to compile (never silently).
+#define FMW_FE_N(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, N, ...) N
 #define FMW_FOR_EACH(tc, ...)                                                             \
-    FMW_EXPAND(FMW_FE_N(__VA_ARGS__, FMW_FE_10, FMW_FE_9, FMW_FE_8, FMW_FE_7, FMW_FE_6,   \
+    FMW_EXPAND(FMW_FE_N(__VA_ARGS__, FMW_FE_16, FMW_FE_15, FMW_FE_14, FMW_FE_13, FMW_FE_12, \
+                        FMW_FE_11, FMW_FE_10, FMW_FE_9, FMW_FE_8, FMW_FE_7, FMW_FE_6,       \
                         FMW_FE_5, FMW_FE_4, FMW_FE_3, FMW_FE_2, FMW_FE_1)(tc, __VA_ARGS__))
 
 #define FMW_TEST_MAIN(Class, ...)                                                         \
