@@ -217,7 +217,7 @@ int main(int argc, char **argv)
     const double rssBf16 = forwardPeakRssGiB(at::kBFloat16);
     fmw::engine::configureThreads();
     std::printf("Florence-2-base shape, random weights, 768x768, prompt 8 tokens, labels 40; median of %d runs after a "
-                "warm-up; LibTorch %s; huge-page malloc %s\n",
+                "warm-up; LibTorch %s; huge-page malloc, freed memory kept: %s\n",
         runs(), fmw::engine::torchVersion().c_str(), fmw::engine::hugePageMallocEnabled() ? "on" : "off");
     {
         const Model probe = makeModel(at::kFloat);

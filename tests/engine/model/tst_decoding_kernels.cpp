@@ -7,6 +7,8 @@
 // that beams sharing one encoder row in cross-attention equal the rows repeated.
 #include "engine/engine_test.h"
 
+#include "cpu_features.h"
+
 #include "engine/model/florence2/bart_attention.h"
 #include "engine/model/florence2/decoding_kernels.h"
 #include "engine/model/florence2/functional.h"
@@ -20,16 +22,6 @@
 using namespace fmw::florence2;
 
 namespace {
-
-bool cpuHasAvx512()
-{
-#if defined(__x86_64__)
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl");
-#else
-    return false;
-#endif
-}
 
 // Largest |got - ref| / bound, where bound allows float32 summation error (fp32 output) or
 // one rounding to bf16 plus that (bf16 output). <= 1 passes.

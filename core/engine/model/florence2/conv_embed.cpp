@@ -27,8 +27,9 @@ at::Tensor ConvEmbedImpl::forward(const at::Tensor &input, MapSize &size)
     }
     x = proj(x);
     size = {x.size(2), x.size(3)};
-    // [B, C', H', W'] -> [B, H'*W', C']
-    x = x.flatten(2).transpose(1, 2);
+    // [B, C', H', W'] -> [B, H'*W', C'], a view when the convolution's output is channels-last
+    // (token input), one copy to token-major layout otherwise
+    x = x.permute({0, 2, 3, 1}).reshape({x.size(0), size.height * size.width, x.size(1)});
     if (!m_options.preNorm)
         x = layerNorm(norm, x);
     return x;

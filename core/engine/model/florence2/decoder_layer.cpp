@@ -40,7 +40,7 @@ at::Tensor DecoderLayerImpl::forward(const at::Tensor &input, const at::Tensor &
 
     // feed-forward block, post-LN
     residual = h;
-    h = activate(linear(fc1, h), m_activation);
+    h = linearActivate(fc1, h, m_activation);
     h = at::dropout(h, m_activationDropout, training);
     h = linear(fc2, h);
     h = at::dropout(h, m_dropout, training);

@@ -1,5 +1,7 @@
 #include "engine/model/florence2/decoding_kernels.h"
 
+#include "engine/model/florence2/cpu_kernel_support.h"
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <c10/util/BFloat16.h>
@@ -11,19 +13,9 @@
 #include <initializer_list>
 #include <vector>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define FMW_DECODING_X86 1
-#include <immintrin.h>
-// GCC 12's AVX-512 intrinsics initialise their pass-through operand from itself (GCC PR105593)
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#else
-#define FMW_DECODING_X86 0
-#endif
-
 namespace fmw::florence2 {
+
+using namespace cpu_kernels;
 
 namespace {
 
@@ -31,23 +23,6 @@ std::atomic<bool> g_enabled {true};
 
 // Queries are staged on the stack per head.
 constexpr int64_t kMaxHeadDim = 256;
-
-bool isFloatOrBf16(const at::Tensor &t)
-{
-    return t.scalar_type() == at::kFloat || t.scalar_type() == at::kBFloat16;
-}
-
-bool recordsGradient(const at::Tensor &t)
-{
-    return t.defined() && t.requires_grad();
-}
-
-bool anyGradient(std::initializer_list<const at::Tensor *> tensors)
-{
-    if (!at::GradMode::is_enabled())
-        return false;
-    return std::any_of(tensors.begin(), tensors.end(), [](const at::Tensor *t) { return recordsGradient(*t); });
-}
 
 // Runs f(chunk) for chunk in [0, chunks) on the intra-op threads, each taking the next chunk
 // when done with its last. Static halves leave one thread idle while the other finishes: the
@@ -63,38 +38,7 @@ void forEachChunk(int64_t chunks, const F &f)
     });
 }
 
-#if FMW_DECODING_X86
-
-#define FMW_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
-// the small accumulator arrays must live in registers: unroll their loops fully
-#define FMW_UNROLL _Pragma("GCC unroll 16")
-
-bool cpuHasAvx512()
-{
-    static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl");
-    return has;
-}
-
-// 16 weights as fp32; bf16 is the upper half of an fp32, so widening is a shift.
-FMW_AVX512 inline __m512 load16(const float *p)
-{
-    return _mm512_loadu_ps(p);
-}
-FMW_AVX512 inline __m512 load16(const uint16_t *p)
-{
-    const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
-}
-FMW_AVX512 inline __m512 load16(const float *p, __mmask16 m)
-{
-    return _mm512_maskz_loadu_ps(m, p);
-}
-FMW_AVX512 inline __m512 load16(const uint16_t *p, __mmask16 m)
-{
-    const __m256i bits = _mm256_maskz_loadu_epi16(m, p);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
-}
+#if FMW_X86_KERNELS
 
 // y[m * ldy + n] = sum_k x[m * K + k] * w[n * K + k] for n in [n0, n1), m < M. R weight rows at
 // a time: R streams in flight, and each 16-wide weight load serves all M rows of x (in L1).
@@ -172,22 +116,8 @@ void dotRangeRows(int64_t rows, const float *x, int64_t K, const W *w, int64_t n
     }
 }
 
-// y[n] (+= bias[n]) for n in [n0, n1), and, when out is given, out[n] = bf16(y[n]) rounded to
-// nearest even as c10::BFloat16 does (NaN -> 0x7FC0). For the LM head this is 51k values a row.
-FMW_AVX512 inline void storeBf16(uint16_t *out, __m512 v, __mmask16 mask)
-{
-    const __m512i bits = _mm512_castps_si512(v);
-    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
-    __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
-    rounded = _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), rounded, _mm512_set1_epi32(0x7FC0));
-    _mm256_mask_storeu_epi16(out + 0, mask, _mm512_cvtepi32_epi16(rounded));
-}
-
-FMW_AVX512 inline __mmask16 tailMask(int64_t left)
-{
-    return left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-}
-
+// y[n] (+= bias[n]) for n in [n0, n1), and, when out is given, out[n] = bf16(y[n]) (storeBf16).
+// For the LM head this is 51k values a row.
 template <typename B>
 FMW_AVX512 void finishRow(float *y, const B *bias, uint16_t *out, int64_t n0, int64_t n1)
 {
@@ -380,7 +310,7 @@ void weightedRowsOf(int64_t queries, const float *p, int64_t S, const W *v, int6
     }
 }
 
-#endif // FMW_DECODING_X86
+#endif // FMW_X86_KERNELS
 
 } // namespace
 
@@ -396,7 +326,7 @@ bool decodingKernelsEnabled()
 
 bool fewRowsLinearApplies(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias)
 {
-#if FMW_DECODING_X86
+#if FMW_X86_KERNELS
     if (!g_enabled.load() || !cpuHasAvx512() || !x.defined() || !weight.defined() || x.dim() < 1 || weight.dim() != 2)
         return false;
     const int64_t in = x.size(-1);
@@ -422,7 +352,7 @@ bool fewRowsLinearApplies(const at::Tensor &x, const at::Tensor &weight, const a
 
 at::Tensor fewRowsLinear(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias)
 {
-#if FMW_DECODING_X86
+#if FMW_X86_KERNELS
     TORCH_CHECK(fewRowsLinearApplies(x, weight, bias), "fewRowsLinear: unsupported operands");
     const int64_t K = x.size(-1), N = weight.size(0);
     const int64_t rows = x.numel() / K;
@@ -475,7 +405,7 @@ at::Tensor fewRowsLinear(const at::Tensor &x, const at::Tensor &weight, const at
 
 bool fewRowsLayerNormApplies(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias)
 {
-#if FMW_DECODING_X86
+#if FMW_X86_KERNELS
     if (!g_enabled.load() || !cpuHasAvx512() || !x.defined() || !weight.defined() || !bias.defined() || x.dim() < 1)
         return false;
     const int64_t D = x.size(-1);
@@ -498,7 +428,7 @@ bool fewRowsLayerNormApplies(const at::Tensor &x, const at::Tensor &weight, cons
 
 at::Tensor fewRowsLayerNorm(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias, double eps)
 {
-#if FMW_DECODING_X86
+#if FMW_X86_KERNELS
     TORCH_CHECK(fewRowsLayerNormApplies(x, weight, bias), "fewRowsLayerNorm: unsupported operands");
     const int64_t D = x.size(-1), rows = x.numel() / D;
     at::Tensor out = at::empty_like(x);
@@ -524,7 +454,7 @@ at::Tensor fewRowsLayerNorm(const at::Tensor &x, const at::Tensor &weight, const
 
 bool fewQueriesAttentionApplies(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask)
 {
-#if FMW_DECODING_X86
+#if FMW_X86_KERNELS
     if (!g_enabled.load() || !cpuHasAvx512() || !q.defined() || !k.defined() || !v.defined() || q.dim() != 4
         || k.dim() != 4 || v.dim() != 4)
         return false;
@@ -563,7 +493,7 @@ bool fewQueriesAttentionApplies(const at::Tensor &q, const at::Tensor &k, const 
 at::Tensor fewQueriesAttention(
     const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask, double scale)
 {
-#if FMW_DECODING_X86
+#if FMW_X86_KERNELS
     TORCH_CHECK(fewQueriesAttentionApplies(q, k, v, mask), "fewQueriesAttention: unsupported operands");
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), d = q.size(3), S = k.size(2);
     at::Tensor scores = at::empty({B, H, T, S}, q.options().dtype(at::kFloat));

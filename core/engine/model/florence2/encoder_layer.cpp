@@ -30,7 +30,7 @@ at::Tensor EncoderLayerImpl::forward(const at::Tensor &input, const at::Tensor &
 
     // feed-forward block, post-LN
     residual = h;
-    h = activate(fc1(h), m_activation);
+    h = linearActivate(fc1, h, m_activation);
     h = at::dropout(h, m_activationDropout, training);
     h = fc2(h);
     h = at::dropout(h, m_dropout, training);

@@ -1,7 +1,7 @@
 #include "engine/model/florence2/functional.h"
 
 #include "engine/model/florence2/decoding_kernels.h"
-
+#include "engine/model/florence2/vision_kernels.h"
 
 #include <torch/nn/functional/normalization.h>
 #include <torch/version.h>
@@ -168,6 +168,20 @@ at::Tensor linear(const at::Tensor &x, const at::Tensor &weight, const at::Tenso
 at::Tensor linear(const torch::nn::Linear &layer, const at::Tensor &x)
 {
     return linear(x, layer->weight, layer->bias);
+}
+
+at::Tensor linearActivate(const torch::nn::Linear &layer, const at::Tensor &x, Activation activation)
+{
+    const at::Tensor &weight = layer->weight, &bias = layer->bias;
+    if (activation == Activation::Gelu && linearBiasGeluApplies(x, weight, bias)) {
+        // linear() returns a fresh tensor of x's dtype, contiguous: activate it in place
+        at::Tensor y = linear(x, weight, at::Tensor());
+        if (!y.is_contiguous())
+            y = y.contiguous();
+        biasGeluInPlace(y, bias);
+        return y;
+    }
+    return activate(linear(layer, x), activation);
 }
 
 at::Tensor additiveMask(const at::Tensor &allowed, c10::ScalarType dtype)

@@ -52,6 +52,11 @@ at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor 
 at::Tensor linear(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias = {});
 at::Tensor linear(const torch::nn::Linear &layer, const at::Tensor &x);
 
+// activate(linear(layer, x), activation). GELU without autograd on the CPU adds the bias and
+// applies the activation in one pass over the output (vision_kernels.h): LibTorch's GELU is
+// scalar here and would add the bias in a pass of its own.
+at::Tensor linearActivate(const torch::nn::Linear &layer, const at::Tensor &x, Activation activation);
+
 // Hugging Face's additive mask: 0 where `allowed` is true, finfo(dtype).min elsewhere (not
 // -inf, so a fully masked row gives uniform weights instead of NaN, as in the reference).
 at::Tensor additiveMask(const at::Tensor &allowed, c10::ScalarType dtype);

@@ -5,6 +5,7 @@
 #include "engine/model/florence2/token_map_module.h"
 
 #include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
 namespace fmw::florence2 {
@@ -21,6 +22,10 @@ public:
     at::Tensor forward(const at::Tensor &x, MapSize &size) override;
 
     torch::nn::Sequential net {nullptr};
+
+private:
+    // net's layers, typed, for the fused bias + GELU path
+    torch::nn::Linear m_fc1 {nullptr}, m_fc2 {nullptr};
 };
 
 TORCH_MODULE(Mlp);
