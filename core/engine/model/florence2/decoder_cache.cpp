@@ -27,8 +27,13 @@ int64_t DecoderCache::batchSize() const
 
 void DecoderCache::reorder(const at::Tensor &rows, bool crossAttentionToo)
 {
-    for (KeyValueBuffer &b : m_self)
-        b.reorder(rows);
+    // beams that all kept their own row: the self-attention caches stay (12 gathers a step)
+    const bool identity = rows.device().is_cpu() && rows.dim() == 1 && rows.size(0) == batchSize()
+        && at::equal(rows.to(at::kLong), at::arange(rows.size(0), at::kLong));
+    if (!identity) {
+        for (KeyValueBuffer &b : m_self)
+            b.reorder(rows);
+    }
     if (crossAttentionToo) {
         for (KeyValueBuffer &b : m_cross)
             b.reorder(rows);

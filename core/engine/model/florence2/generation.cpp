@@ -199,14 +199,34 @@ GenerationResult runBeamSearch(Florence2ForConditionalGeneration &model, const E
         const int64_t V = logits.size(1);
         at::Tensor scores = at::log_softmax(logits, -1);
         applyProcessors(scores, rows, curLen, maxLength, o);
-        // + running beam scores, then the best 2K continuations of each sample over K*V
-        const at::Tensor running = at::tensor(beamScores, at::kDouble).to(scores.device(), at::kFloat);
-        scores = (scores + running.unsqueeze(1)).view({B, K * V});
-        const auto top = scores.topk(2 * K, 1, true, true);
-        const at::Tensor topScores = std::get<0>(top).to(at::kCPU, at::kDouble).contiguous();
-        const at::Tensor topIds = std::get<1>(top).to(at::kCPU).contiguous();
-        const auto s = topScores.accessor<double, 2>();
-        const auto ids = topIds.accessor<int64_t, 2>();
+        // + running beam scores, then the best 2K continuations of each sample over its K*V.
+        // Each row can give at most 2K of them, so the best 2K of each row, merged, are the
+        // same (a third of the cost of topk over K*V, where one vocabulary is 51k).
+        const int64_t perRow = std::min(2 * K, V);
+        const auto rowTop = scores.topk(perRow, 1, true, true);
+        const at::Tensor rowScores = std::get<0>(rowTop).to(at::kCPU, at::kFloat).contiguous();
+        const at::Tensor rowIds = std::get<1>(rowTop).to(at::kCPU).contiguous();
+        TORCH_CHECK(K * perRow >= 2 * K, "beam search needs a vocabulary of at least 2 tokens");
+        const auto rs = rowScores.accessor<float, 2>();
+        const auto rid = rowIds.accessor<int64_t, 2>();
+        std::vector<std::vector<double>> s(static_cast<size_t>(B));
+        std::vector<std::vector<int64_t>> ids(static_cast<size_t>(B));
+        for (int64_t b = 0; b < B; ++b) {
+            // (score, index into the sample's K*V), in float as scores + running would be
+            std::vector<std::pair<float, int64_t>> candidates;
+            for (int64_t k = 0; k < K; ++k) {
+                const float running = static_cast<float>(beamScores[static_cast<size_t>(b * K + k)]);
+                for (int64_t r = 0; r < perRow; ++r)
+                    candidates.emplace_back(rs[b * K + k][r] + running, k * V + rid[b * K + k][r]);
+            }
+            // best first; equal scores by index, as one topk over K*V would list them
+            std::partial_sort(candidates.begin(), candidates.begin() + 2 * K, candidates.end(),
+                [](const auto &x, const auto &y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
+            for (int64_t r = 0; r < 2 * K; ++r) {
+                s[static_cast<size_t>(b)].push_back(static_cast<double>(candidates[static_cast<size_t>(r)].first));
+                ids[static_cast<size_t>(b)].push_back(candidates[static_cast<size_t>(r)].second);
+            }
+        }
 
         std::vector<int64_t> sourceRows(static_cast<size_t>(N), 0);
         std::vector<int64_t> nextTokens(static_cast<size_t>(N), t.padTokenId);
