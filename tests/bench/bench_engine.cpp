@@ -11,6 +11,7 @@
 #include "engine/model/florence2/florence2_config.h"
 #include "engine/model/florence2/florence2_for_conditional_generation.h"
 #include "engine/model/florence2/generation.h"
+#include "engine/model/florence2/vision_kernels.h"
 #include "engine/process_setup.h"
 #include "engine/runtime.h"
 
@@ -163,6 +164,17 @@ void benchPrecision(c10::ScalarType dtype, const Reference &py, double rssGiB)
 
     const double encode = timeIt([&] { m.model->encodeImage(m.inputs.pixelValues); });
     report("image encode, batch 1", encode, py.encodeS, "s", false, 0.9);
+    // the same encode with LibTorch's convolution and GELU, in this run: what the vision kernels add
+    if (depthwiseConv3x3Applies(at::ones({1, 9, 16}, at::TensorOptions().dtype(dtype)),
+            at::ones({16, 1, 3, 3}, at::TensorOptions().dtype(dtype)), {})) {
+        setVisionKernelsEnabled(false);
+        const double encodeOps = timeIt([&] { m.model->encodeImage(m.inputs.pixelValues); });
+        setVisionKernelsEnabled(true);
+        std::printf("  without the vision kernels (LibTorch ops): image encode %.3f s -> kernels %.2fx\n", encodeOps,
+            encodeOps / encode);
+    } else {
+        std::printf("  vision kernels not available on this CPU (no AVX-512): LibTorch ops measured above\n");
+    }
     const double forward = timeIt([&] { m.model->forward(m.inputs); });
     report("forward + loss, batch 1", forward, py.forwardS, "s", false, 0.9);
 
