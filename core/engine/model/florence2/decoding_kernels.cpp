@@ -499,12 +499,12 @@ at::Tensor fewQueriesAttention(
     at::Tensor scores = at::empty({B, H, T, S}, q.options().dtype(at::kFloat));
     // a broadcast mask as strides (0 along broadcast dims)
     const at::Tensor m = mask.defined() ? mask.to(at::kFloat).expand({B, H, T, S}) : at::Tensor();
+    // q, k and v share the dtype (fewQueriesAttentionApplies)
     const bool bf16 = q.scalar_type() == at::kBFloat16;
 
     float *sp = scores.data_ptr<float>();
-    const bool bf16Query = q.scalar_type() == at::kBFloat16;
-    const c10::BFloat16 *qBf16 = bf16Query ? q.data_ptr<c10::BFloat16>() : nullptr;
-    const float *qFloat = bf16Query ? nullptr : q.data_ptr<float>();
+    const c10::BFloat16 *qBf16 = bf16 ? q.data_ptr<c10::BFloat16>() : nullptr;
+    const float *qFloat = bf16 ? nullptr : q.data_ptr<float>();
     // the reference multiplies the fp32 query by the scale as a float
     const auto scaleF = static_cast<float>(scale);
     forEachChunk(B * H, [&](int64_t bh) {
@@ -516,7 +516,7 @@ at::Tensor fewQueriesAttention(
         for (int64_t t = 0; t < T; ++t) {
             const int64_t offset = b * q.stride(0) + h * q.stride(1) + t * q.stride(2);
             for (int64_t j = 0; j < d; ++j)
-                qs[t * d + j] = (bf16Query ? static_cast<float>(qBf16[offset + j]) : qFloat[offset + j]) * scaleF;
+                qs[t * d + j] = (bf16 ? static_cast<float>(qBf16[offset + j]) : qFloat[offset + j]) * scaleF;
         }
         if (bf16)
             dotRangeRows(T, qs, d, static_cast<const uint16_t *>(k.data_ptr()) + keyOffset, 0, S,
