@@ -129,21 +129,29 @@ bool visionKernelsEnabled()
     return g_enabled.load();
 }
 
-bool biasGeluApplies([[maybe_unused]] const at::Tensor &x, [[maybe_unused]] const at::Tensor &bias)
+namespace {
+// biasGeluApplies() for a tensor of this dtype and device whose last dim is `width`
+bool biasGeluOperandsApply([[maybe_unused]] c10::ScalarType dtype, [[maybe_unused]] const c10::Device &device,
+    [[maybe_unused]] int64_t width, [[maybe_unused]] const at::Tensor &bias)
 {
 #if FMW_X86_KERNELS
-    if (!g_enabled.load() || !cpuHasAvx512() || !x.defined() || x.dim() < 1 || !x.device().is_cpu()
-        || !isFloatOrBf16(x))
-        return false;
-    if (anyGradient({&x, &bias}))
+    if (!g_enabled.load() || !cpuHasAvx512() || !device.is_cpu()
+        || (dtype != at::kFloat && dtype != at::kBFloat16))
         return false;
     if (!bias.defined())
         return true;
-    return bias.dim() == 1 && bias.size(0) == x.size(-1) && bias.device().is_cpu() && isFloatOrBf16(bias)
+    return bias.dim() == 1 && bias.size(0) == width && bias.device().is_cpu() && isFloatOrBf16(bias)
         && bias.is_contiguous();
 #else
     return false;
 #endif
+}
+} // namespace
+
+bool biasGeluApplies(const at::Tensor &x, const at::Tensor &bias)
+{
+    return x.defined() && x.dim() >= 1 && !anyGradient({&x, &bias})
+        && biasGeluOperandsApply(x.scalar_type(), x.device(), x.size(-1), bias);
 }
 
 bool linearBiasGeluApplies(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias)
@@ -151,8 +159,8 @@ bool linearBiasGeluApplies(const at::Tensor &x, const at::Tensor &weight, const 
     if (!x.defined() || !weight.defined() || weight.dim() != 2 || x.dim() < 1 || x.size(-1) != weight.size(1)
         || !weight.device().is_cpu() || !isFloatOrBf16(weight) || anyGradient({&x, &weight, &bias}))
         return false;
-    // the output's shape and dtype, without computing it
-    return biasGeluApplies(at::empty({0, weight.size(0)}, x.options()), bias);
+    // the output [..., out] has x's dtype and device
+    return biasGeluOperandsApply(x.scalar_type(), x.device(), weight.size(0), bias);
 }
 
 void biasGeluInPlace(const at::Tensor &x, const at::Tensor &bias)
