@@ -11,3 +11,13 @@ inline bool cpuHasAvx512()
     return false;
 #endif
 }
+
+// ScreenedArgmax's further need (AVX-512 VNNI).
+inline bool cpuHasAvx512Vnni()
+{
+#if defined(__x86_64__)
+    return cpuHasAvx512() && __builtin_cpu_supports("avx512vnni");
+#else
+    return false;
+#endif
+}

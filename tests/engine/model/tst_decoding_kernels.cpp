@@ -4,7 +4,8 @@
 // queries, key counts and head dims off the vector widths, KV-cache views, broadcast and fully
 // masked rows. LayerNorm: 1-4 rows, widths off the vector width, fp32/bf16. Also when they must step aside (gradients, too many rows, strided operands),
 // that functional linear()/attention() give the same values whichever path they take, and
-// that beams sharing one encoder row in cross-attention equal the rows repeated.
+// that beams sharing one encoder row in cross-attention equal the rows repeated. ScreenedArgmax:
+// the logits' argmax exactly (ties, exclusions, weight changes), and it prunes.
 #include "engine/engine_test.h"
 
 #include "cpu_features.h"
@@ -16,6 +17,7 @@
 #include <ATen/ATen.h>
 #include <torch/torch.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -295,6 +297,100 @@ private slots:
         }
     }
 
+    void screenedArgmaxEqualsTheLogitsArgmax()
+    {
+        // the argmax of fewRowsLinear's logits, exact ties included, after the LM head's
+        // rounding, for every operand mix; and the screen computes few logits exactly
+        at::manual_seed(7);
+        const std::vector<std::pair<int64_t, int64_t>> shapes {{1000, 64}, {777, 100}, {3000, 768}};
+        const std::vector<std::pair<at::ScalarType, at::ScalarType>> types {
+            {at::kFloat, at::kFloat}, {at::kBFloat16, at::kBFloat16}, {at::kFloat, at::kBFloat16}};
+        int64_t cases = 0;
+        for (const auto &[N, K] : shapes)
+            for (const auto &[xType, wType] : types)
+                for (int biasKind = 0; biasKind < 3; ++biasKind)
+                    for (int64_t rows = 1; rows <= kDecodingKernelMaxRows; ++rows) {
+                        const at::Tensor x = at::randn({rows, 1, K}).to(xType);
+                        at::Tensor w = at::randn({N, K}) * 0.05;
+                        // rows N/2 and N-1 equal and pointing along x's first row: an exact tie
+                        // for the top, which the lower index wins
+                        w[N / 2] = x[0][0].to(at::kFloat) * 0.2;
+                        w[N - 1] = w[N / 2];
+                        // and one 1 % below it, close enough for the bound to keep both candidates
+                        w[N / 3] = w[N / 2] * 0.99;
+                        w = w.to(wType);
+                        at::Tensor b;
+                        if (biasKind > 0) {
+                            b = at::randn({N}) * 0.1;
+                            b[N - 1] = b[N / 2];
+                            b[N / 3] = b[N / 2];
+                            b = b.to(biasKind == 2 ? at::kBFloat16 : at::kFloat);
+                        }
+                        const std::string name = std::to_string(N) + "x" + std::to_string(K) + " rows "
+                            + std::to_string(rows) + " bias " + std::to_string(biasKind);
+                        QCOMPARE(ScreenedArgmax::applies(x, w, b), cpuHasAvx512Vnni());
+                        if (!cpuHasAvx512Vnni())
+                            continue;
+                        ScreenedArgmax screen;
+                        const std::vector<int64_t> got = screen.argmax(x, w, b);
+                        const at::Tensor expected = fewRowsLinear(x, w, b).to(at::kFloat).reshape({rows, N}).argmax(-1);
+                        QVERIFY2(static_cast<int64_t>(got.size()) == rows, name.c_str());
+                        for (int64_t m = 0; m < rows; ++m)
+                            QVERIFY2(got[static_cast<size_t>(m)] == expected[m].item<int64_t>(), name.c_str());
+                        QVERIFY2(got[0] == N / 2, name.c_str());
+                        QVERIFY2(screen.lastCandidates() <= rows * N / 10, name.c_str());
+                        ++cases;
+                    }
+        QVERIFY(cases == 0 || cases == 3 * 3 * 3 * kDecodingKernelMaxRows);
+    }
+
+    void screenedArgmaxFollowsExclusionsAndWeightChanges()
+    {
+        if (!cpuHasAvx512Vnni()) {
+            QVERIFY(!ScreenedArgmax::applies(at::randn({1, 64}), at::randn({100, 64}), {}));
+            return;
+        }
+        at::manual_seed(11);
+        const int64_t N = 2000, K = 96;
+        at::Tensor w = at::randn({N, K}) * 0.05;
+        const at::Tensor x = at::randn({2, K});
+        ScreenedArgmax screen;
+        const auto argmaxOf = [&](const at::Tensor &weight, const std::vector<std::vector<int64_t>> &excluded) {
+            at::Tensor logits = fewRowsLinear(x, weight, {}).clone();
+            for (size_t m = 0; m < excluded.size(); ++m)
+                for (const int64_t token : excluded[m])
+                    logits[static_cast<int64_t>(m)][token] = -std::numeric_limits<float>::infinity();
+            const at::Tensor best = logits.argmax(-1);
+            return std::vector<int64_t> {best[0].item<int64_t>(), best[1].item<int64_t>()};
+        };
+        const std::vector<int64_t> first = screen.argmax(x, w, {});
+        QVERIFY(first == argmaxOf(w, {}));
+        // the banned tokens, the first choice among them, are passed over
+        const std::vector<std::vector<int64_t>> excluded {{first[0], 5, 17}, {first[1]}};
+        const std::vector<int64_t> second = screen.argmax(x, w, {}, excluded);
+        QVERIFY(second == argmaxOf(w, excluded));
+        QVERIFY(second[0] != first[0] && second[1] != first[1]);
+        // an in-place update (as an optimizer step makes) is seen: the copy is rebuilt
+        {
+            torch::NoGradGuard noGrad;
+            w.neg_();
+        }
+        QVERIFY(screen.argmax(x, w, {}) == argmaxOf(w, {}));
+        const at::Tensor other = at::randn({N, K}) * 0.05;
+        QVERIFY(screen.argmax(x, other, {}) == argmaxOf(other, {}));
+        // non-finite values leave the answer to the caller's logits
+        at::Tensor bad = x.clone();
+        bad[1][3] = std::numeric_limits<float>::quiet_NaN();
+        QVERIFY(screen.argmax(bad, w, {}).empty());
+        at::Tensor infinite = w.clone();
+        infinite[9][0] = std::numeric_limits<float>::infinity();
+        QVERIFY(screen.argmax(x, infinite, {}).empty());
+        // a zero row: every logit is its bias, the largest of which wins
+        const at::Tensor bias = at::randn({N});
+        const std::vector<int64_t> zero = screen.argmax(at::zeros({2, K}), w, bias);
+        QCOMPARE(zero[0], bias.argmax().item<int64_t>());
+    }
+
     void gradientsStillFlowThroughLinear()
     {
         // training goes through at::linear: the same values and a gradient
@@ -309,7 +405,8 @@ private slots:
 
 FMW_TEST_MAIN(TestDecodingKernels, appliesWhereTheCpuCan, linearMatchesFloat64Reference, oneDimensionalInput,
     stepsAsideWhenItMust, layerNormMatchesFloat64Reference, attentionMatchesFloat64Reference, attentionStepsAsideWhenItMust, switchTurnsTheKernelsOff,
-    beamsShareTheirSamplesCrossAttention, gradientsStillFlowThroughLinear)
+    beamsShareTheirSamplesCrossAttention, screenedArgmaxEqualsTheLogitsArgmax,
+    screenedArgmaxFollowsExclusionsAndWeightChanges, gradientsStillFlowThroughLinear)
 #ifdef FMW_HAVE_QTTEST
 #include "tst_decoding_kernels.moc"
 #endif

@@ -5,6 +5,9 @@
 // changes nothing, and a sample decodes the same alone as in a batch.
 #include "engine/engine_test.h"
 
+#include "cpu_features.h"
+
+#include "engine/model/florence2/decoder_cache.h"
 #include "engine/model/florence2/generation.h"
 #include "tiny_fixture.h"
 
@@ -80,6 +83,7 @@ private slots:
     void cacheChangesNothing();
     void sampleAloneMatchesBatch();
     void forcedTokensAndNgramBan();
+    void screenedGreedyEqualsLogitArgmax();
     void invalidOptionsAreRejected();
 };
 
@@ -225,6 +229,41 @@ void TestFlorence2Generation::forcedTokensAndNgramBan()
     }
 }
 
+void TestFlorence2Generation::screenedGreedyEqualsLogitArgmax()
+{
+    // greedy picks its tokens through the int8-screened LM head where it can
+    // (LanguageForConditionalGeneration::nextTokens); keeping the step logits computes them all:
+    // both give the same sequences, with the n-gram ban and forced tokens too
+    Setup &s = setup();
+    {
+        torch::NoGradGuard noGrad;
+        DecoderCache cache(s.model->config().text.decoderLayers, 2);
+        const at::Tensor start = at::full({2, 1}, s.model->config().text.decoderStartTokenId, at::kLong);
+        const at::Tensor hidden = s.model->decodeHidden(start, s.encoded, &cache);
+        const std::vector<int64_t> tokens = s.model->language_model->nextTokens(hidden, {});
+        QCOMPARE(!tokens.empty(), cpuHasAvx512Vnni() && testDevice().is_cpu());
+        if (!tokens.empty()) {
+            const at::Tensor logits = s.model->language_model->lmHead(hidden).to(at::kFloat);
+            QCOMPARE(tokens[0], logits[0][0].argmax().item<int64_t>());
+            QCOMPARE(tokens[1], logits[1][0].argmax().item<int64_t>());
+        }
+    }
+    std::vector<GenerationOptions> settings(3);
+    settings[0].maxNewTokens = 20;
+    settings[1].maxNewTokens = 20;
+    settings[1].noRepeatNgramSize = 2;
+    settings[2].maxNewTokens = 6;
+    settings[2].forcedBosTokenId = 7;
+    settings[2].forcedEosTokenId = 9;
+    for (GenerationOptions o : settings) {
+        const at::Tensor screened = generate(s.model, s.encoded, o).sequences;
+        o.keepStepLogits = true;
+        const GenerationResult full = generate(s.model, s.encoded, o);
+        QVERIFY(at::equal(screened, full.sequences));
+        QVERIFY(full.stepLogits.defined());
+    }
+}
+
 void TestFlorence2Generation::invalidOptionsAreRejected()
 {
     Setup &s = setup();
@@ -244,7 +283,7 @@ void TestFlorence2Generation::invalidOptionsAreRejected()
 
 FMW_TEST_MAIN(TestFlorence2Generation, effectiveDefaultsComeFromTextConfig, oneBeamEqualsGreedy,
     scoresEqualTeacherForcedLogProbabilities, beamScoreAtLeastGreedyScore, cacheChangesNothing,
-    sampleAloneMatchesBatch, forcedTokensAndNgramBan, invalidOptionsAreRejected)
+    sampleAloneMatchesBatch, forcedTokensAndNgramBan, screenedGreedyEqualsLogitArgmax, invalidOptionsAreRejected)
 #ifdef FMW_HAVE_QTTEST
 #include "tst_florence2_generation.moc"
 #endif

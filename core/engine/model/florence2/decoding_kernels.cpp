@@ -11,6 +11,8 @@
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
+#include <mutex>
 #include <vector>
 
 namespace fmw::florence2 {
@@ -39,6 +41,50 @@ void forEachChunk(int64_t chunks, const F &f)
 }
 
 #if FMW_X86_KERNELS
+
+// y[0..3] = the horizontal sums of a[0..3], reduced together: ~3.5 instructions a sum instead of
+// _mm512_reduce_add_ps's ~8, which matters when M rows share each weight row (beam search).
+// The sums are added in a different order than _mm512_reduce_add_ps; every path uses this one.
+FMW_AVX512 inline void storeSums4(const __m512 *a, float *y)
+{
+    // 128-bit blocks: [a0 b0+b2, a0 b1+b3, a1 b0+b2, a1 b1+b3] and likewise for a2, a3
+    const __m512 x01 = _mm512_add_ps(_mm512_shuffle_f32x4(a[0], a[1], 0x44), _mm512_shuffle_f32x4(a[0], a[1], 0xEE));
+    const __m512 x23 = _mm512_add_ps(_mm512_shuffle_f32x4(a[2], a[3], 0x44), _mm512_shuffle_f32x4(a[2], a[3], 0xEE));
+    // block i: four partial sums of a[i]
+    const __m512 blocks = _mm512_add_ps(_mm512_shuffle_f32x4(x01, x23, 0x88), _mm512_shuffle_f32x4(x01, x23, 0xDD));
+    // within each block: lane 0 = its total
+    const __m512 pairs = _mm512_add_ps(blocks, _mm512_permute_ps(blocks, 0x4E));
+    const __m512 totals = _mm512_add_ps(pairs, _mm512_permute_ps(pairs, 0xB1));
+    const __m512i firstLanes = _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    _mm_storeu_ps(y, _mm512_castps512_ps128(_mm512_permutexvar_ps(firstLanes, totals)));
+}
+
+// y[m * ldy + r] = the horizontal sum of acc[r][m], for R weight rows and M rows of x.
+template <int M, int R>
+FMW_AVX512 inline void storeSums(__m512 (&acc)[R][M], float *y, int64_t ldy)
+{
+    if constexpr (R % 4 == 0) {
+        FMW_UNROLL
+        for (int m = 0; m < M; ++m)
+            FMW_UNROLL
+            for (int r = 0; r < R; r += 4) {
+                const __m512 four[4] = {acc[r][m], acc[r + 1][m], acc[r + 2][m], acc[r + 3][m]};
+                storeSums4(four, y + m * ldy + r);
+            }
+    } else {
+        // the same order of additions as storeSums4, so that a row's sum does not depend on
+        // whether it fell in a block of 8 or in the tail (screenedArgmax relies on it)
+        FMW_UNROLL
+        for (int r = 0; r < R; ++r)
+            FMW_UNROLL
+            for (int m = 0; m < M; ++m) {
+                const __m512 same[4] = {acc[r][m], acc[r][m], acc[r][m], acc[r][m]};
+                float sums[4];
+                storeSums4(same, sums);
+                y[m * ldy + r] = sums[0];
+            }
+    }
+}
 
 // y[m * ldy + n] = sum_k x[m * K + k] * w[n * K + k] for n in [n0, n1), m < M. R weight rows at
 // a time: R streams in flight, and each 16-wide weight load serves all M rows of x (in L1).
@@ -82,18 +128,15 @@ FMW_AVX512 void dotRows(const float *x, int64_t K, const W *w, int64_t n, float 
                 acc[r][m] = _mm512_fmadd_ps(wv[r], xv, acc[r][m]);
         }
     }
-    FMW_UNROLL
-    for (int r = 0; r < R; ++r)
-        FMW_UNROLL
-        for (int m = 0; m < M; ++m)
-            y[m * ldy + n + r] = _mm512_reduce_add_ps(acc[r][m]);
+    storeSums<M, R>(acc, y + n, ldy);
 }
 
 template <int M, typename W>
 FMW_AVX512 void dotRange(const float *x, int64_t K, const W *w, int64_t n0, int64_t n1, float *y, int64_t ldy)
 {
-    // more weight streams in flight when few accumulators are needed per row
-    constexpr int R = M <= 2 ? 8 : 4;
+    // weight streams in flight: 8 rows stream ~12 % faster than 4 for M = 3 even though their
+    // 24 accumulators leave few registers; M = 4 would need 32
+    constexpr int R = M <= 3 ? 8 : 4;
     int64_t n = n0;
     for (; n + R <= n1; n += R)
         dotRows<M, R>(x, K, w, n, y, ldy);
@@ -222,18 +265,14 @@ FMW_AVX512_BF16 void dotRowsBf16(const uint16_t *x, int64_t K, const uint16_t *w
                 acc[r][m] = _mm512_dpbf16_ps(acc[r][m], (__m512bh)wv[r], (__m512bh)xv);
         }
     }
-    FMW_UNROLL
-    for (int r = 0; r < R; ++r)
-        FMW_UNROLL
-        for (int m = 0; m < M; ++m)
-            y[m * ldy + n + r] = _mm512_reduce_add_ps(acc[r][m]);
+    storeSums<M, R>(acc, y + n, ldy);
 }
 
 template <int M>
 FMW_AVX512_BF16 void dotRangeBf16(
     const uint16_t *x, int64_t K, const uint16_t *w, int64_t n0, int64_t n1, float *y, int64_t ldy)
 {
-    constexpr int R = M <= 2 ? 8 : 4;
+    constexpr int R = M <= 3 ? 8 : 4;
     int64_t n = n0;
     for (; n + R <= n1; n += R)
         dotRowsBf16<M, R>(x, K, w, n, y, ldy);
@@ -310,6 +349,118 @@ void weightedRowsOf(int64_t queries, const float *p, int64_t S, const W *v, int6
     }
 }
 
+// int8 screening of the LM head (ScreenedArgmax): u8 x s8 products summed exactly in int32.
+#define FMW_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+bool cpuHasAvx512Vnni()
+{
+    static const bool has = cpuHasAvx512() && __builtin_cpu_supports("avx512vnni");
+    return has;
+}
+
+// y[m * ldy + n + r] = sum_k u[m * Kp + k] * q[(n + r) * Kp + k] for r < R, m < M; rows padded
+// with zeros to Kp, a multiple of 64.
+template <int M, int R>
+FMW_AVX512_VNNI void screenRows(const uint8_t *u, int64_t Kp, const int8_t *q, int64_t n, int32_t *y, int64_t ldy)
+{
+    __m512i acc[R][M];
+    FMW_UNROLL
+    for (int r = 0; r < R; ++r)
+        FMW_UNROLL
+        for (int m = 0; m < M; ++m)
+            acc[r][m] = _mm512_setzero_si512();
+    for (int64_t k = 0; k < Kp; k += 64) {
+        __m512i wv[R];
+        FMW_UNROLL
+        for (int r = 0; r < R; ++r) {
+            wv[r] = _mm512_loadu_si512(q + (n + r) * Kp + k);
+            asm("" : "+v"(wv[r]));
+        }
+        FMW_UNROLL
+        for (int m = 0; m < M; ++m) {
+            const __m512i xv = _mm512_loadu_si512(u + m * Kp + k);
+            FMW_UNROLL
+            for (int r = 0; r < R; ++r)
+                acc[r][m] = _mm512_dpbusd_epi32(acc[r][m], xv, wv[r]);
+        }
+    }
+    FMW_UNROLL
+    for (int r = 0; r < R; ++r)
+        FMW_UNROLL
+        for (int m = 0; m < M; ++m)
+            y[m * ldy + n + r] = _mm512_reduce_add_epi32(acc[r][m]);
+}
+
+template <int M>
+FMW_AVX512_VNNI void screenRange(const uint8_t *u, int64_t Kp, const int8_t *q, int64_t n0, int64_t n1, int32_t *y,
+    int64_t ldy)
+{
+    constexpr int R = M <= 2 ? 8 : 4;
+    int64_t n = n0;
+    for (; n + R <= n1; n += R)
+        screenRows<M, R>(u, Kp, q, n, y, ldy);
+    for (; n < n1; ++n)
+        screenRows<M, 1>(u, Kp, q, n, y, ldy);
+}
+
+void screenRangeRows(int64_t rows, const uint8_t *u, int64_t Kp, const int8_t *q, int64_t n0, int64_t n1, int32_t *y,
+    int64_t ldy)
+{
+    switch (rows) {
+    case 1:
+        return screenRange<1>(u, Kp, q, n0, n1, y, ldy);
+    case 2:
+        return screenRange<2>(u, Kp, q, n0, n1, y, ldy);
+    case 3:
+        return screenRange<3>(u, Kp, q, n0, n1, y, ldy);
+    default:
+        return screenRange<4>(u, Kp, q, n0, n1, y, ldy);
+    }
+}
+
+// One row of x against the screen: the bounds' per-row terms.
+struct ScreenRow {
+    float scale = 0; // x ~ scale * (u - 128)
+    float normTerm = 0; // multiplies ||w_n||: ||x - x^||_2 plus the fp32 summation bound
+    float residualTerm = 0; // multiplies ||w_n - w^_n||: ||x^||_2
+};
+
+// L = A - e and U = A + e for tokens [n0, n1) of one row, from the integer sums I (u8 offset
+// still in) and the bias; returns max L, or NaN when a bound is not finite. A = scale_x * scale_n * (I - 128 sum q_n) + b_n.
+template <typename B>
+FMW_AVX512 float screenBounds(const int32_t *I, const int32_t *qSum, const float *scale, const float *norm,
+    const float *residual, const B *bias, const ScreenRow &row, int64_t n0, int64_t n1, float *lower, float *upper)
+{
+    const __m512 xs = _mm512_set1_ps(row.scale), nt = _mm512_set1_ps(row.normTerm),
+                 rt = _mm512_set1_ps(row.residualTerm);
+    // covers A's own fp32 rounding and the exact path's rounding of sum + bias
+    const __m512 relative = _mm512_set1_ps(1.0f / (1 << 20)), tiny = _mm512_set1_ps(1e-30f);
+    __m512 best = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    __mmask16 nonFinite = 0;
+    for (int64_t n = n0; n < n1; n += 16) {
+        const __mmask16 mask = tailMask(n1 - n);
+        const __m512i sums = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(mask, I + n),
+            _mm512_slli_epi32(_mm512_maskz_loadu_epi32(mask, qSum + n), 7));
+        const __m512 b = bias ? load16(bias + n, mask) : _mm512_setzero_ps();
+        const __m512 a = _mm512_fmadd_ps(_mm512_mul_ps(xs, _mm512_maskz_loadu_ps(mask, scale + n)),
+            _mm512_cvtepi32_ps(sums), b);
+        __m512 e = _mm512_fmadd_ps(nt, _mm512_maskz_loadu_ps(mask, norm + n),
+            _mm512_mul_ps(rt, _mm512_maskz_loadu_ps(mask, residual + n)));
+        e = _mm512_fmadd_ps(relative, _mm512_add_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)), e);
+        // 2^-10 of headroom for the rounding of e itself
+        e = _mm512_add_ps(_mm512_fmadd_ps(e, _mm512_set1_ps(1.0f / 1024), e), tiny);
+        const __m512 lo = _mm512_sub_ps(a, e), hi = _mm512_add_ps(a, e);
+        _mm512_mask_storeu_ps(lower + n, mask, lo);
+        _mm512_mask_storeu_ps(upper + n, mask, hi);
+        best = _mm512_mask_max_ps(best, mask, best, lo);
+        // a non-finite bound (NaN or infinite value, bias or norm) turns hi - lo - (hi - lo) NaN
+        const __m512 width = _mm512_sub_ps(hi, lo);
+        const __m512 zeroIfFinite = _mm512_sub_ps(width, width);
+        nonFinite |= _mm512_mask_cmp_ps_mask(mask, zeroIfFinite, zeroIfFinite, _CMP_UNORD_Q);
+    }
+    return nonFinite ? std::numeric_limits<float>::quiet_NaN() : _mm512_reduce_max_ps(best);
+}
+
 #endif // FMW_X86_KERNELS
 
 } // namespace
@@ -374,11 +525,15 @@ at::Tensor fewRowsLinear(const at::Tensor &x, const at::Tensor &weight, const at
     const bool bf16Weight = weight.scalar_type() == at::kBFloat16;
     const void *wp = weight.data_ptr();
 
-    // chunks of whole 8-row blocks, ~256 KB of weights each: long runs for the prefetchers
-    // (64 KB chunks streamed 10-15 % slower), still 9 or more per 768x768 matrix to balance
-    // the threads; software prefetching measured slower
+    // chunks of whole 8-row blocks, up to ~256 KB of weights each: long runs for the prefetchers
+    // (64 KB chunks streamed 10-15 % slower; software prefetching measured slower), and a
+    // multiple of the thread count, so that no thread is left with one more chunk than the
+    // others (a bf16 768x768 matrix: 6 chunks of 128 rows, not 5 of 168)
     const int64_t rowBytes = K * static_cast<int64_t>(weight.element_size());
-    const int64_t chunkRows = std::max<int64_t>(8, (262144 / rowBytes) / 8 * 8);
+    const int64_t threads = at::get_num_threads();
+    int64_t chunks = std::max<int64_t>(1, (N * rowBytes + 262143) / 262144);
+    chunks = (chunks + threads - 1) / threads * threads;
+    const int64_t chunkRows = std::max<int64_t>(8, ((N + chunks - 1) / chunks + 7) / 8 * 8);
     forEachChunk((N + chunkRows - 1) / chunkRows, [&](int64_t chunk) {
         const int64_t n0 = chunk * chunkRows, n1 = std::min(N, n0 + chunkRows);
         if (bf16Pairs)
@@ -553,6 +708,226 @@ at::Tensor fewQueriesAttention(
     (void)scale;
     TORCH_CHECK(false, "fewQueriesAttention needs an x86-64 build");
     return q;
+#endif
+}
+
+bool ScreenedArgmax::applies(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias)
+{
+#if FMW_X86_KERNELS
+    if (!fewRowsLinearApplies(x, weight, bias) || !cpuHasAvx512Vnni() || weight.is_inference())
+        return false;
+    // int32 sums of u8 x s8 products stay exact up to 2^31 / (255 * 127) values a row
+    return x.size(-1) <= 65536 && (x.dim() == 2 || (x.dim() == 3 && x.size(1) == 1));
+#else
+    (void)x;
+    (void)weight;
+    (void)bias;
+    return false;
+#endif
+}
+
+void ScreenedArgmax::rebuild(const at::Tensor &weight)
+{
+#if FMW_X86_KERNELS
+    const int64_t N = weight.size(0), K = weight.size(1), Kp = (K + 63) / 64 * 64;
+    m_q.assign(static_cast<size_t>(N * Kp), 0);
+    m_scale.assign(static_cast<size_t>(N), 0.0f);
+    m_norm.assign(static_cast<size_t>(N), 0.0f);
+    m_residualNorm.assign(static_cast<size_t>(N), 0.0f);
+    m_qSum.assign(static_cast<size_t>(N), 0);
+    const at::Tensor w = weight.to(at::kFloat).contiguous();
+    const float *wp = w.data_ptr<float>();
+    std::atomic<bool> finite {true};
+    at::parallel_for(0, N, 256, [&](int64_t n0, int64_t n1) {
+        for (int64_t n = n0; n < n1; ++n) {
+            const float *row = wp + n * K;
+            float amax = 0.0f;
+            double squares = 0.0;
+            for (int64_t k = 0; k < K; ++k) {
+                amax = std::max(amax, std::abs(row[k]));
+                squares += static_cast<double>(row[k]) * row[k];
+            }
+            if (!std::isfinite(amax) || !std::isfinite(squares)) {
+                finite = false;
+                continue;
+            }
+            const float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
+            int8_t *q = m_q.data() + n * Kp;
+            int32_t sum = 0;
+            double residual = 0.0;
+            for (int64_t k = 0; k < K; ++k) {
+                const float level = std::min(127.0f, std::max(-127.0f, std::nearbyint(row[k] / scale)));
+                q[k] = static_cast<int8_t>(level);
+                sum += q[k];
+                const double error = static_cast<double>(row[k]) - static_cast<double>(scale) * level;
+                residual += error * error;
+            }
+            // norms rounded up: they scale an upper bound
+            const float up = std::numeric_limits<float>::infinity();
+            m_scale[static_cast<size_t>(n)] = scale;
+            m_qSum[static_cast<size_t>(n)] = sum;
+            m_norm[static_cast<size_t>(n)] = std::nextafter(static_cast<float>(std::sqrt(squares)), up);
+            m_residualNorm[static_cast<size_t>(n)] = std::nextafter(static_cast<float>(std::sqrt(residual)), up);
+        }
+    });
+    m_usable = finite.load();
+    m_data = weight.data_ptr();
+    m_version = weight._version();
+    m_shape = weight.sizes().vec();
+    m_dtype = weight.scalar_type();
+#else
+    (void)weight;
+#endif
+}
+
+std::vector<int64_t> ScreenedArgmax::argmax(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias,
+    const std::vector<std::vector<int64_t>> &excluded)
+{
+#if FMW_X86_KERNELS
+    TORCH_CHECK(applies(x, weight, bias), "ScreenedArgmax: unsupported operands");
+    const std::lock_guard<std::mutex> lock(m_mutex);
+    if (weight.data_ptr() != m_data || weight._version() != m_version || weight.sizes().vec() != m_shape
+        || weight.scalar_type() != m_dtype)
+        rebuild(weight);
+    m_lastCandidates = 0;
+    if (!m_usable)
+        return {};
+    const int64_t K = x.size(-1), N = weight.size(0), Kp = (K + 63) / 64 * 64;
+    const int64_t rows = x.numel() / K;
+    TORCH_CHECK(excluded.empty() || static_cast<int64_t>(excluded.size()) == rows, "ScreenedArgmax: ",
+        excluded.size(), " excluded lists for ", rows, " rows");
+
+    // x as fp32 for the bounds; the exact path reads it as fewRowsLinear does
+    const bool bf16Pairs = x.scalar_type() == at::kBFloat16 && weight.scalar_type() == at::kBFloat16
+        && cpuHasAvx512Bf16();
+    const at::Tensor xExact = bf16Pairs ? x.reshape({rows, K}).contiguous() : x.reshape({rows, K}).to(at::kFloat).contiguous();
+    const at::Tensor xf = x.reshape({rows, K}).to(at::kFloat).contiguous();
+    const float *xp = xf.data_ptr<float>();
+
+    // x ~ scale * (u - 128), u in [1, 255]; the bounds' terms in double, rounded up
+    std::vector<uint8_t> u(static_cast<size_t>(rows * Kp), 0);
+    std::vector<ScreenRow> screenRows(static_cast<size_t>(rows));
+    const double summation = (2.0 * static_cast<double>(K) + 64.0) * std::ldexp(1.0, -24);
+    for (int64_t m = 0; m < rows; ++m) {
+        const float *row = xp + m * K;
+        float amax = 0.0f;
+        for (int64_t k = 0; k < K; ++k)
+            amax = std::max(amax, std::abs(row[k]));
+        if (!std::isfinite(amax))
+            return {};
+        const float scale = amax / 127.0f;
+        double error = 0.0, quantised = 0.0, norm = 0.0;
+        for (int64_t k = 0; k < K; ++k) {
+            const float level = scale > 0.0f ? std::min(127.0f, std::max(-127.0f, std::nearbyint(row[k] / scale))) : 0.0f;
+            u[static_cast<size_t>(m * Kp + k)] = static_cast<uint8_t>(static_cast<int>(level) + 128);
+            const double approx = static_cast<double>(scale) * level;
+            error += (row[k] - approx) * (row[k] - approx);
+            quantised += approx * approx;
+            norm += static_cast<double>(row[k]) * row[k];
+        }
+        const float up = std::numeric_limits<float>::infinity();
+        ScreenRow &r = screenRows[static_cast<size_t>(m)];
+        r.scale = scale;
+        r.normTerm = std::nextafter(static_cast<float>(std::sqrt(error) + summation * std::sqrt(norm)), up);
+        r.residualTerm = std::nextafter(static_cast<float>(std::sqrt(quantised)), up);
+    }
+
+    // one pass over the int8 copy: integer sums, then each token's bounds and each chunk's best
+    // lower bound (excluded tokens get -inf bounds)
+    std::vector<int32_t> sums(static_cast<size_t>(rows * N));
+    std::vector<float> lower(static_cast<size_t>(rows * N)), upper(static_cast<size_t>(rows * N));
+    const at::Tensor b = bias.defined() ? bias.contiguous() : at::Tensor();
+    const bool bf16Bias = b.defined() && b.scalar_type() == at::kBFloat16;
+    const int64_t threads = at::get_num_threads();
+    int64_t chunks = std::max<int64_t>(1, (N * Kp + 262143) / 262144);
+    chunks = (chunks + threads - 1) / threads * threads;
+    const int64_t chunkRows = std::max<int64_t>(16, ((N + chunks - 1) / chunks + 15) / 16 * 16);
+    chunks = (N + chunkRows - 1) / chunkRows;
+    std::vector<float> chunkBest(static_cast<size_t>(chunks * rows));
+    forEachChunk(chunks, [&](int64_t chunk) {
+        const int64_t n0 = chunk * chunkRows, n1 = std::min(N, n0 + chunkRows);
+        screenRangeRows(rows, u.data(), Kp, m_q.data(), n0, n1, sums.data(), N);
+        for (int64_t m = 0; m < rows; ++m) {
+            const size_t o = static_cast<size_t>(m * N);
+            float *lo = lower.data() + o, *hi = upper.data() + o;
+            const ScreenRow &r = screenRows[static_cast<size_t>(m)];
+            float best = bf16Bias
+                ? screenBounds(sums.data() + o, m_qSum.data(), m_scale.data(), m_norm.data(), m_residualNorm.data(),
+                      static_cast<const uint16_t *>(b.data_ptr()), r, n0, n1, lo, hi)
+                : screenBounds(sums.data() + o, m_qSum.data(), m_scale.data(), m_norm.data(), m_residualNorm.data(),
+                      b.defined() ? b.data_ptr<float>() : static_cast<const float *>(nullptr), r, n0, n1, lo, hi);
+            if (!excluded.empty()) {
+                bool changed = false;
+                for (const int64_t token : excluded[static_cast<size_t>(m)])
+                    if (token >= n0 && token < n1) {
+                        lo[token] = hi[token] = -std::numeric_limits<float>::infinity();
+                        changed = true;
+                    }
+                if (changed && !std::isnan(best))
+                    best = *std::max_element(lo + n0, lo + n1);
+            }
+            chunkBest[static_cast<size_t>(chunk * rows + m)] = best;
+        }
+    });
+
+    // candidates: every token whose upper bound reaches the best lower bound, less one bf16
+    // spacing (values that close may round to the same logit and tie); then exact values
+    constexpr int64_t kMaxCandidates = 512;
+    std::vector<int64_t> result(static_cast<size_t>(rows));
+    const bool bf16Out = x.scalar_type() == at::kBFloat16;
+    const bool bf16Weight = weight.scalar_type() == at::kBFloat16;
+    const void *wp = weight.data_ptr();
+    const void *xe = xExact.data_ptr();
+    for (int64_t m = 0; m < rows; ++m) {
+        float threshold = -std::numeric_limits<float>::infinity();
+        for (int64_t c = 0; c < chunks; ++c) {
+            const float best = chunkBest[static_cast<size_t>(c * rows + m)];
+            if (std::isnan(best))
+                return {};
+            threshold = std::max(threshold, best);
+        }
+        if (!std::isfinite(threshold))
+            return {}; // every token excluded, or infinite values: the caller's logits decide
+        threshold -= std::abs(threshold) / 128.0f + 1e-30f;
+        const float *hi = upper.data() + m * N;
+        float bestValue = -std::numeric_limits<float>::infinity();
+        int64_t bestToken = -1;
+        for (int64_t n = 0; n < N; ++n) {
+            if (!(hi[n] >= threshold))
+                continue;
+            if (++m_lastCandidates > kMaxCandidates)
+                return {};
+            // fewRowsLinear's arithmetic for this one output (sums are reduced in the same order
+            // whatever the block), then its bias add and rounding
+            float sum = 0.0f;
+            if (bf16Pairs)
+                dotRowsBf16<1, 1>(static_cast<const uint16_t *>(xe) + m * K, K,
+                    static_cast<const uint16_t *>(wp) + n * K, 0, &sum, 0);
+            else if (bf16Weight)
+                dotRows<1, 1>(static_cast<const float *>(xe) + m * K, K, static_cast<const uint16_t *>(wp) + n * K, 0,
+                    &sum, 0);
+            else
+                dotRows<1, 1>(static_cast<const float *>(xe) + m * K, K, static_cast<const float *>(wp) + n * K, 0,
+                    &sum, 0);
+            if (b.defined())
+                sum += bf16Bias ? static_cast<float>(b.data_ptr<c10::BFloat16>()[n]) : b.data_ptr<float>()[n];
+            const float value = bf16Out ? static_cast<float>(c10::BFloat16(sum)) : sum;
+            if (value > bestValue || bestToken < 0) {
+                bestValue = value;
+                bestToken = n;
+            }
+        }
+        if (bestToken < 0 || std::isnan(bestValue))
+            return {};
+        result[static_cast<size_t>(m)] = bestToken;
+    }
+    return result;
+#else
+    (void)x;
+    (void)weight;
+    (void)bias;
+    (void)excluded;
+    return {};
 #endif
 }
 

@@ -87,14 +87,20 @@ EncoderOutput Florence2ForConditionalGenerationImpl::encode(
 at::Tensor Florence2ForConditionalGenerationImpl::decode(const at::Tensor &decoderInputIds,
     const EncoderOutput &encoded, DecoderCache *cache, const at::Tensor &decoderAttentionMask)
 {
-    const at::Tensor &encoderHidden = encoded.lastHiddenState;
-    const at::Tensor ids = decoderInputIds.to(encoderHidden.device());
     // decoder states [B, T, D] -> logits [B, T, V]
-    const at::Tensor hidden = language_model->model->decoder(
-        ids, encoderHidden, encoded.attentionMask, decoderAttentionMask, cache, m_callback);
+    const at::Tensor hidden = decodeHidden(decoderInputIds, encoded, cache, decoderAttentionMask);
     at::Tensor logits = language_model->lmHead(hidden).to(at::kFloat);
     report(m_callback, "logits", logits);
     return logits;
+}
+
+at::Tensor Florence2ForConditionalGenerationImpl::decodeHidden(const at::Tensor &decoderInputIds,
+    const EncoderOutput &encoded, DecoderCache *cache, const at::Tensor &decoderAttentionMask)
+{
+    const at::Tensor &encoderHidden = encoded.lastHiddenState;
+    const at::Tensor ids = decoderInputIds.to(encoderHidden.device());
+    return language_model->model->decoder(
+        ids, encoderHidden, encoded.attentionMask, decoderAttentionMask, cache, m_callback);
 }
 
 ForwardOutput Florence2ForConditionalGenerationImpl::forward(const ForwardInputs &inputs)

@@ -73,6 +73,12 @@ public:
     // beams share their sample's encoder output and cross-attention keys/values).
     at::Tensor decode(const at::Tensor &decoderInputIds, const EncoderOutput &encoded,
         DecoderCache *cache = nullptr, const at::Tensor &decoderAttentionMask = {});
+    // decode() without the LM head: the decoder's last hidden states [B, T, D] in the model's
+    // dtype (language_model->lmHead() makes them logits).
+    at::Tensor decodeHidden(const at::Tensor &decoderInputIds, const EncoderOutput &encoded,
+        DecoderCache *cache = nullptr, const at::Tensor &decoderAttentionMask = {});
+    // Whether a callback is set (generation then computes every logit, so that it sees them).
+    bool hasCallback() const { return static_cast<bool>(m_callback); }
     // Teacher-forced pass; with labels also the loss. Dropout and drop path act in train().
     ForwardOutput forward(const ForwardInputs &inputs);
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace fmw::florence2 {
@@ -30,40 +31,59 @@ namespace {
 using Row = std::vector<int64_t>;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-// HF's NoRepeatNGram, ForcedBOS and ForcedEOS processors on scores [N, V] (modified in
-// place). `rows` are the decoder ids so far (start token included), curLen their length.
+// HF's NoRepeatNGram processor: per row, the tokens that would repeat an n-gram. `rows` are
+// the decoder ids so far (start token included), curLen their length.
+std::vector<std::vector<int64_t>> repeatedNgramTokens(
+    const std::vector<Row> &rows, int64_t curLen, const GenerationOptions &o)
+{
+    const int64_t n = o.noRepeatNgramSize;
+    std::vector<std::vector<int64_t>> banned(rows.size());
+    if (n <= 0 || curLen + 1 < n)
+        return banned;
+    for (size_t r = 0; r < rows.size(); ++r) {
+        const Row &ids = rows[r];
+        // the n-1 latest ids; every earlier n-gram starting with them bans its last id
+        const int64_t start = curLen - (n - 1);
+        for (int64_t i = 0; i + n <= curLen; ++i) {
+            if (std::equal(ids.begin() + i, ids.begin() + i + n - 1, ids.begin() + start))
+                banned[r].push_back(ids[static_cast<size_t>(i + n - 1)]);
+        }
+    }
+    return banned;
+}
+
+// HF's ForcedBOS and ForcedEOS processors: the token every row must take at this length.
+std::optional<int64_t> forcedToken(int64_t curLen, int64_t maxLength, const GenerationOptions &o)
+{
+    // EOS is applied last in the reference, so it wins when both apply
+    if (o.forcedEosTokenId && curLen == maxLength - 1)
+        return o.forcedEosTokenId;
+    if (o.forcedBosTokenId && curLen == 1)
+        return o.forcedBosTokenId;
+    return std::nullopt;
+}
+
+// The three processors on scores [N, V] (modified in place).
 void applyProcessors(at::Tensor &scores, const std::vector<Row> &rows, int64_t curLen, int64_t maxLength,
     const GenerationOptions &o)
 {
-    const int64_t n = o.noRepeatNgramSize;
-    if (n > 0 && curLen + 1 >= n) {
-        std::vector<int64_t> bannedRows, bannedTokens;
-        for (size_t r = 0; r < rows.size(); ++r) {
-            const Row &ids = rows[r];
-            // the n-1 latest ids; every earlier n-gram starting with them bans its last id
-            const int64_t start = curLen - (n - 1);
-            for (int64_t i = 0; i + n <= curLen; ++i) {
-                if (std::equal(ids.begin() + i, ids.begin() + i + n - 1, ids.begin() + start)) {
-                    bannedRows.push_back(static_cast<int64_t>(r));
-                    bannedTokens.push_back(ids[static_cast<size_t>(i + n - 1)]);
-                }
-            }
+    const std::vector<std::vector<int64_t>> banned = repeatedNgramTokens(rows, curLen, o);
+    std::vector<int64_t> bannedRows, bannedTokens;
+    for (size_t r = 0; r < banned.size(); ++r)
+        for (const int64_t token : banned[r]) {
+            bannedRows.push_back(static_cast<int64_t>(r));
+            bannedTokens.push_back(token);
         }
-        if (!bannedRows.empty()) {
-            const auto longs = at::TensorOptions(at::kLong);
-            scores.index_put_({at::tensor(bannedRows, longs).to(scores.device()),
-                                  at::tensor(bannedTokens, longs).to(scores.device())},
-                at::scalar_tensor(kNegInf, scores.options()));
-        }
+    if (!bannedRows.empty()) {
+        const auto longs = at::TensorOptions(at::kLong);
+        scores.index_put_({at::tensor(bannedRows, longs).to(scores.device()),
+                              at::tensor(bannedTokens, longs).to(scores.device())},
+            at::scalar_tensor(kNegInf, scores.options()));
     }
-    auto force = [&](int64_t token) {
+    if (const auto token = forcedToken(curLen, maxLength, o)) {
         scores.fill_(kNegInf);
-        scores.select(1, token).fill_(0.0);
-    };
-    if (o.forcedBosTokenId && curLen == 1)
-        force(*o.forcedBosTokenId);
-    if (o.forcedEosTokenId && curLen == maxLength - 1)
-        force(*o.forcedEosTokenId);
+        scores.select(1, *token).fill_(0.0);
+    }
 }
 
 at::Tensor lastTokens(const std::vector<Row> &rows, const at::Device &device)
@@ -107,17 +127,37 @@ GenerationResult greedySearch(Florence2ForConditionalGeneration &model, const En
 {
     const TextConfig &t = model->config().text;
     const int64_t B = encoded.lastHiddenState.size(0);
+    const at::Device device = encoded.lastHiddenState.device();
     std::vector<Row> rows(static_cast<size_t>(B), Row {t.decoderStartTokenId});
     std::vector<bool> finished(static_cast<size_t>(B), false);
     std::vector<at::Tensor> stepLogits;
     DecoderCache cache(t.decoderLayers, maxLength);
+    // the next tokens without every logit when nobody looks at them (LanguageForConditional-
+    // Generation::nextTokens); the same tokens as the argmax of the logits
+    const bool screened = o.useCache && !o.keepStepLogits && !model->hasCallback();
+    std::vector<int64_t> nextIds;
     for (int64_t curLen = 1; curLen < maxLength; ++curLen) {
-        at::Tensor scores = nextLogits(model, encoded, rows, cache, o.useCache, t.padTokenId); // [B, V]
-        if (o.keepStepLogits)
-            stepLogits.push_back(scores.to(at::kCPU, at::kFloat, false, true));
-        applyProcessors(scores, rows, curLen, maxLength, o);
-        const at::Tensor next = scores.argmax(-1).to(at::kCPU);
-        const int64_t *nextIds = next.data_ptr<int64_t>();
+        // scores [B, V] -> nextIds, through the processors
+        const auto pick = [&](at::Tensor scores) {
+            applyProcessors(scores, rows, curLen, maxLength, o);
+            const at::Tensor next = scores.argmax(-1).to(at::kCPU);
+            nextIds.assign(next.data_ptr<int64_t>(), next.data_ptr<int64_t>() + next.numel());
+        };
+        nextIds.clear();
+        if (screened) {
+            const at::Tensor hidden = model->decodeHidden(lastTokens(rows, device), encoded, &cache); // [B, 1, D]
+            if (const auto forced = forcedToken(curLen, maxLength, o))
+                nextIds.assign(rows.size(), *forced);
+            else
+                nextIds = model->language_model->nextTokens(hidden, repeatedNgramTokens(rows, curLen, o));
+            if (nextIds.empty())
+                pick(model->language_model->lmHead(hidden).to(at::kFloat).select(1, 0));
+        } else {
+            const at::Tensor scores = nextLogits(model, encoded, rows, cache, o.useCache, t.padTokenId); // [B, V]
+            if (o.keepStepLogits)
+                stepLogits.push_back(scores.to(at::kCPU, at::kFloat, false, true));
+            pick(scores);
+        }
         bool all = true;
         for (size_t b = 0; b < rows.size(); ++b) {
             // finished rows continue with <pad>

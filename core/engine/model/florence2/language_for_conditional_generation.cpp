@@ -18,4 +18,14 @@ at::Tensor LanguageForConditionalGenerationImpl::lmHead(const at::Tensor &decode
     return linear(decoderHidden, model->shared->weight, final_logits_bias[0].to(decoderHidden.scalar_type()));
 }
 
+std::vector<int64_t> LanguageForConditionalGenerationImpl::nextTokens(
+    const at::Tensor &decoderHidden, const std::vector<std::vector<int64_t>> &excluded) const
+{
+    const at::Tensor &weight = model->shared->weight;
+    const at::Tensor bias = final_logits_bias[0].to(decoderHidden.scalar_type());
+    if (!ScreenedArgmax::applies(decoderHidden, weight, bias))
+        return {};
+    return m_screen->argmax(decoderHidden, weight, bias, excluded);
+}
+
 } // namespace fmw::florence2

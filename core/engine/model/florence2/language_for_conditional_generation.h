@@ -3,10 +3,14 @@
 // reference, checkpoint prefix `language_model.`): logits = h @ shared^T + final_logits_bias.
 // lm_head is tied to `model.shared` (the same Parameter, registered once).
 
+#include "engine/model/florence2/decoding_kernels.h"
 #include "engine/model/florence2/florence2_config.h"
 #include "engine/model/florence2/language_model.h"
 
 #include <torch/nn/pimpl.h>
+
+#include <memory>
+#include <vector>
 
 namespace fmw::florence2 {
 
@@ -16,9 +20,18 @@ public:
 
     // decoder hidden [B, T, D] -> logits [B, T, V]
     at::Tensor lmHead(const at::Tensor &decoderHidden) const;
+    // Greedy decoding: for hidden [B, 1, D], each row's argmax of lmHead() over the tokens not in
+    // excluded[row] (or all), found through ScreenedArgmax without computing every logit.
+    // Empty when that does not apply here (e.g. no such CPU): compute lmHead() instead.
+    std::vector<int64_t> nextTokens(
+        const at::Tensor &decoderHidden, const std::vector<std::vector<int64_t>> &excluded) const;
 
     LanguageModel model {nullptr};
     at::Tensor final_logits_bias; // buffer [1, V]
+
+private:
+    // shared: the screen holds a mutex, and modules are handed around by value
+    std::shared_ptr<ScreenedArgmax> m_screen = std::make_shared<ScreenedArgmax>();
 };
 
 TORCH_MODULE(LanguageForConditionalGeneration);
