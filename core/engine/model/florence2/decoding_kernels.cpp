@@ -418,6 +418,56 @@ void screenRangeRows(int64_t rows, const uint8_t *u, int64_t Kp, const int8_t *q
     }
 }
 
+// One weight row as int8 levels q = round(w / scale), scale = max|w| / 127, padded with zeros
+// to Kp, with the norms the bounds need, rounded up: fp32 sums of K squares are within
+// (K + 16) 2^-24 of the exact sums (relative, as the terms are positive).
+struct QuantisedRow {
+    float scale = 1.0f, norm = 0.0f, residualNorm = 0.0f;
+    int32_t sum = 0;
+    bool finite = true;
+};
+
+template <typename W>
+FMW_AVX512 QuantisedRow quantiseRow(const W *w, int64_t K, int64_t Kp, int8_t *q)
+{
+    QuantisedRow r;
+    __m512 amax = _mm512_setzero_ps(), squares = _mm512_setzero_ps();
+    for (int64_t k = 0; k < K; k += 16) {
+        const __m512 v = load16(w + k, tailMask(K - k));
+        amax = _mm512_max_ps(amax, _mm512_abs_ps(v));
+        squares = _mm512_fmadd_ps(v, v, squares);
+    }
+    const float largest = _mm512_reduce_max_ps(amax), sumSquares = _mm512_reduce_add_ps(squares);
+    if (!std::isfinite(largest) || !std::isfinite(sumSquares)) {
+        r.finite = false;
+        return r;
+    }
+    r.scale = largest > 0.0f ? largest / 127.0f : 1.0f;
+    const __m512 scale = _mm512_set1_ps(r.scale), limit = _mm512_set1_ps(127.0f);
+    __m512i sum = _mm512_setzero_si512();
+    __m512 residual = _mm512_setzero_ps();
+    for (int64_t k = 0; k < Kp; k += 16) {
+        const __mmask16 mask = k < K ? tailMask(K - k) : __mmask16(0);
+        const __m512 v = load16(w + k, mask);
+        // nearbyint(w / scale) clamped to +-127, as a scalar loop would
+        __m512 level = _mm512_roundscale_ps(_mm512_div_ps(v, scale), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        level = _mm512_max_ps(_mm512_min_ps(level, limit), _mm512_sub_ps(_mm512_setzero_ps(), limit));
+        const __m512i levels = _mm512_maskz_cvtps_epi32(mask, level);
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(q + k), _mm512_cvtepi32_epi8(levels));
+        sum = _mm512_add_epi32(sum, levels);
+        // w - scale * q with one rounding; masked lanes are 0 - 0
+        const __m512 error = _mm512_maskz_fnmadd_ps(mask, scale, level, v);
+        residual = _mm512_fmadd_ps(error, error, residual);
+    }
+    const double slack = 1.0 + 2.0 * static_cast<double>(K + 16) * std::ldexp(1.0, -24) + std::ldexp(1.0, -20);
+    const float up = std::numeric_limits<float>::infinity();
+    r.sum = _mm512_reduce_add_epi32(sum);
+    r.norm = std::nextafter(static_cast<float>(std::sqrt(static_cast<double>(sumSquares) * slack)), up);
+    r.residualNorm = std::nextafter(
+        static_cast<float>(std::sqrt(static_cast<double>(_mm512_reduce_add_ps(residual)) * slack)), up);
+    return r;
+}
+
 // One row of x against the screen: the bounds' per-row terms.
 struct ScreenRow {
     float scale = 0; // x ~ scale * (u - 128)
@@ -459,6 +509,22 @@ FMW_AVX512 float screenBounds(const int32_t *I, const int32_t *qSum, const float
         nonFinite |= _mm512_mask_cmp_ps_mask(mask, zeroIfFinite, zeroIfFinite, _CMP_UNORD_Q);
     }
     return nonFinite ? std::numeric_limits<float>::quiet_NaN() : _mm512_reduce_max_ps(best);
+}
+
+// Appends to out the n in [0, N) with hi[n] >= threshold, ascending; false once more than
+// `limit` are found.
+FMW_AVX512 bool collectAtLeast(const float *hi, int64_t N, float threshold, int64_t limit, std::vector<int64_t> &out)
+{
+    const __m512 t = _mm512_set1_ps(threshold);
+    for (int64_t n = 0; n < N; n += 16) {
+        __mmask16 hits = _mm512_mask_cmp_ps_mask(tailMask(N - n), _mm512_loadu_ps(hi + n), t, _CMP_GE_OQ);
+        for (; hits; hits &= static_cast<__mmask16>(hits - 1)) {
+            out.push_back(n + __builtin_ctz(hits));
+            if (static_cast<int64_t>(out.size()) > limit)
+                return false;
+        }
+    }
+    return true;
 }
 
 #endif // FMW_X86_KERNELS
@@ -730,44 +796,26 @@ void ScreenedArgmax::rebuild(const at::Tensor &weight)
 {
 #if FMW_X86_KERNELS
     const int64_t N = weight.size(0), K = weight.size(1), Kp = (K + 63) / 64 * 64;
-    m_q.assign(static_cast<size_t>(N * Kp), 0);
-    m_scale.assign(static_cast<size_t>(N), 0.0f);
-    m_norm.assign(static_cast<size_t>(N), 0.0f);
-    m_residualNorm.assign(static_cast<size_t>(N), 0.0f);
-    m_qSum.assign(static_cast<size_t>(N), 0);
-    const at::Tensor w = weight.to(at::kFloat).contiguous();
-    const float *wp = w.data_ptr<float>();
+    // every byte is written below (padding included): no zeroing pass over ~40 MB
+    m_q.resize(static_cast<size_t>(N * Kp));
+    m_scale.resize(static_cast<size_t>(N));
+    m_norm.resize(static_cast<size_t>(N));
+    m_residualNorm.resize(static_cast<size_t>(N));
+    m_qSum.resize(static_cast<size_t>(N));
+    const bool bf16 = weight.scalar_type() == at::kBFloat16;
+    const void *wp = weight.data_ptr();
     std::atomic<bool> finite {true};
     at::parallel_for(0, N, 256, [&](int64_t n0, int64_t n1) {
         for (int64_t n = n0; n < n1; ++n) {
-            const float *row = wp + n * K;
-            float amax = 0.0f;
-            double squares = 0.0;
-            for (int64_t k = 0; k < K; ++k) {
-                amax = std::max(amax, std::abs(row[k]));
-                squares += static_cast<double>(row[k]) * row[k];
-            }
-            if (!std::isfinite(amax) || !std::isfinite(squares)) {
+            const QuantisedRow r = bf16
+                ? quantiseRow(static_cast<const uint16_t *>(wp) + n * K, K, Kp, m_q.data() + n * Kp)
+                : quantiseRow(static_cast<const float *>(wp) + n * K, K, Kp, m_q.data() + n * Kp);
+            if (!r.finite)
                 finite = false;
-                continue;
-            }
-            const float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
-            int8_t *q = m_q.data() + n * Kp;
-            int32_t sum = 0;
-            double residual = 0.0;
-            for (int64_t k = 0; k < K; ++k) {
-                const float level = std::min(127.0f, std::max(-127.0f, std::nearbyint(row[k] / scale)));
-                q[k] = static_cast<int8_t>(level);
-                sum += q[k];
-                const double error = static_cast<double>(row[k]) - static_cast<double>(scale) * level;
-                residual += error * error;
-            }
-            // norms rounded up: they scale an upper bound
-            const float up = std::numeric_limits<float>::infinity();
-            m_scale[static_cast<size_t>(n)] = scale;
-            m_qSum[static_cast<size_t>(n)] = sum;
-            m_norm[static_cast<size_t>(n)] = std::nextafter(static_cast<float>(std::sqrt(squares)), up);
-            m_residualNorm[static_cast<size_t>(n)] = std::nextafter(static_cast<float>(std::sqrt(residual)), up);
+            m_scale[static_cast<size_t>(n)] = r.scale;
+            m_qSum[static_cast<size_t>(n)] = r.sum;
+            m_norm[static_cast<size_t>(n)] = r.norm;
+            m_residualNorm[static_cast<size_t>(n)] = r.residualNorm;
         }
     });
     m_usable = finite.load();
@@ -805,7 +853,9 @@ std::vector<int64_t> ScreenedArgmax::argmax(const at::Tensor &x, const at::Tenso
     const float *xp = xf.data_ptr<float>();
 
     // x ~ scale * (u - 128), u in [1, 255]; the bounds' terms in double, rounded up
-    std::vector<uint8_t> u(static_cast<size_t>(rows * Kp), 0);
+    // buffers kept between calls (the lock serialises calls): no allocation, no zeroing per step
+    std::vector<uint8_t> &u = m_u;
+    u.assign(static_cast<size_t>(rows * Kp), 0);
     std::vector<ScreenRow> screenRows(static_cast<size_t>(rows));
     const double summation = (2.0 * static_cast<double>(K) + 64.0) * std::ldexp(1.0, -24);
     for (int64_t m = 0; m < rows; ++m) {
@@ -834,8 +884,11 @@ std::vector<int64_t> ScreenedArgmax::argmax(const at::Tensor &x, const at::Tenso
 
     // one pass over the int8 copy: integer sums, then each token's bounds and each chunk's best
     // lower bound (excluded tokens get -inf bounds)
-    std::vector<int32_t> sums(static_cast<size_t>(rows * N));
-    std::vector<float> lower(static_cast<size_t>(rows * N)), upper(static_cast<size_t>(rows * N));
+    std::vector<int32_t> &sums = m_sums;
+    std::vector<float> &lower = m_lower, &upper = m_upper;
+    sums.resize(static_cast<size_t>(rows * N));
+    lower.resize(static_cast<size_t>(rows * N));
+    upper.resize(static_cast<size_t>(rows * N));
     const at::Tensor b = bias.defined() ? bias.contiguous() : at::Tensor();
     const bool bf16Bias = b.defined() && b.scalar_type() == at::kBFloat16;
     const int64_t threads = at::get_num_threads();
@@ -889,14 +942,14 @@ std::vector<int64_t> ScreenedArgmax::argmax(const at::Tensor &x, const at::Tenso
         if (!std::isfinite(threshold))
             return {}; // every token excluded, or infinite values: the caller's logits decide
         threshold -= std::abs(threshold) / 128.0f + 1e-30f;
-        const float *hi = upper.data() + m * N;
+        std::vector<int64_t> &candidates = m_candidates;
+        candidates.clear();
+        if (!collectAtLeast(upper.data() + m * N, N, threshold, kMaxCandidates, candidates))
+            return {};
+        m_lastCandidates += static_cast<int64_t>(candidates.size());
         float bestValue = -std::numeric_limits<float>::infinity();
         int64_t bestToken = -1;
-        for (int64_t n = 0; n < N; ++n) {
-            if (!(hi[n] >= threshold))
-                continue;
-            if (++m_lastCandidates > kMaxCandidates)
-                return {};
+        for (const int64_t n : candidates) {
             // fewRowsLinear's arithmetic for this one output (sums are reduced in the same order
             // whatever the block), then its bias add and rounding
             float sum = 0.0f;

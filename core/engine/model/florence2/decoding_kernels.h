@@ -86,6 +86,11 @@ private:
     std::vector<int8_t> m_q;
     std::vector<float> m_scale, m_norm, m_residualNorm;
     std::vector<int32_t> m_qSum;
+    // per-call scratch: x as u8, integer sums, bounds, candidates
+    std::vector<uint8_t> m_u;
+    std::vector<int32_t> m_sums;
+    std::vector<float> m_lower, m_upper;
+    std::vector<int64_t> m_candidates;
     int64_t m_lastCandidates = 0;
 };
 
