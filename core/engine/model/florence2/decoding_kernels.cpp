@@ -517,7 +517,8 @@ FMW_AVX512 bool collectAtLeast(const float *hi, int64_t N, float threshold, int6
 {
     const __m512 t = _mm512_set1_ps(threshold);
     for (int64_t n = 0; n < N; n += 16) {
-        __mmask16 hits = _mm512_mask_cmp_ps_mask(tailMask(N - n), _mm512_loadu_ps(hi + n), t, _CMP_GE_OQ);
+        const __mmask16 mask = tailMask(N - n);
+        __mmask16 hits = _mm512_mask_cmp_ps_mask(mask, _mm512_maskz_loadu_ps(mask, hi + n), t, _CMP_GE_OQ);
         for (; hits; hits &= static_cast<__mmask16>(hits - 1)) {
             out.push_back(n + __builtin_ctz(hits));
             if (static_cast<int64_t>(out.size()) > limit)
