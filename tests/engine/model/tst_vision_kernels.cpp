@@ -36,7 +36,7 @@ struct KernelSwitch {
 struct Modules {
     Mlp mlp {MlpOptions {40, 160}};
     DepthWiseConv2d dw {DepthWiseConv2dOptions {40, 3, 1, 1, true}};
-    torch::nn::Linear fc1 {40, 96};
+    LoraLinear fc1 {40, 96};
     at::Tensor x; // [2, 6 * 7, 40]
 
     explicit Modules(c10::ScalarType dtype)

@@ -15,10 +15,10 @@ BartAttentionImpl::BartAttentionImpl(const BartAttentionOptions &o)
 {
     TORCH_CHECK(m_headDim * o.numHeads == o.embedDim, "embed_dim ", o.embedDim, " is not divisible by ",
         o.numHeads, " heads");
-    k_proj = register_module("k_proj", torch::nn::Linear(o.embedDim, o.embedDim));
-    v_proj = register_module("v_proj", torch::nn::Linear(o.embedDim, o.embedDim));
-    q_proj = register_module("q_proj", torch::nn::Linear(o.embedDim, o.embedDim));
-    out_proj = register_module("out_proj", torch::nn::Linear(o.embedDim, o.embedDim));
+    k_proj = register_module("k_proj", LoraLinear(o.embedDim, o.embedDim));
+    v_proj = register_module("v_proj", LoraLinear(o.embedDim, o.embedDim));
+    q_proj = register_module("q_proj", LoraLinear(o.embedDim, o.embedDim));
+    out_proj = register_module("out_proj", LoraLinear(o.embedDim, o.embedDim));
 }
 
 at::Tensor BartAttentionImpl::splitHeads(const at::Tensor &x) const

@@ -4,6 +4,7 @@
 // reads keys/values from its input; cross-attention from the encoder output.
 
 #include "engine/model/florence2/key_value_buffer.h"
+#include "engine/model/florence2/lora_linear.h"
 
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
@@ -30,10 +31,10 @@ public:
     at::Tensor forward(const at::Tensor &hidden, const at::Tensor &keyValueStates = {},
         const at::Tensor &mask = {}, KeyValueBuffer *cache = nullptr, int64_t reserveTokens = 0);
 
-    torch::nn::Linear k_proj {nullptr};
-    torch::nn::Linear v_proj {nullptr};
-    torch::nn::Linear q_proj {nullptr};
-    torch::nn::Linear out_proj {nullptr};
+    LoraLinear k_proj {nullptr};
+    LoraLinear v_proj {nullptr};
+    LoraLinear q_proj {nullptr};
+    LoraLinear out_proj {nullptr};
 
 private:
     // [B, L, D] -> [B, heads, L, head_dim]

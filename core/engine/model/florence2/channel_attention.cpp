@@ -12,8 +12,8 @@ ChannelAttentionImpl::ChannelAttentionImpl(const ChannelAttentionOptions &o)
     : m_options(o)
 {
     qkv = register_module(
-        "qkv", torch::nn::Linear(torch::nn::LinearOptions(o.dim, 3 * o.dim).bias(o.qkvBias)));
-    proj = register_module("proj", torch::nn::Linear(o.dim, o.dim));
+        "qkv", LoraLinear(LoraLinearOptions(o.dim, 3 * o.dim).bias(o.qkvBias)));
+    proj = register_module("proj", LoraLinear(o.dim, o.dim));
 }
 
 at::Tensor ChannelAttentionImpl::forward(const at::Tensor &x, MapSize &)

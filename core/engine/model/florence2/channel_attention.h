@@ -3,6 +3,7 @@
 // attending over its channels instead of its tokens; the query is scaled by N^-0.5 where N is
 // the number of tokens (not the head width).
 
+#include "engine/model/florence2/lora_linear.h"
 #include "engine/model/florence2/token_map_module.h"
 
 #include <torch/nn/modules/linear.h>
@@ -22,8 +23,8 @@ public:
 
     at::Tensor forward(const at::Tensor &x, MapSize &size) override;
 
-    torch::nn::Linear qkv {nullptr};
-    torch::nn::Linear proj {nullptr};
+    LoraLinear qkv {nullptr};
+    LoraLinear proj {nullptr};
 
 private:
     ChannelAttentionOptions m_options;

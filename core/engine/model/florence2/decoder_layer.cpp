@@ -15,8 +15,8 @@ DecoderLayerImpl::DecoderLayerImpl(const TextConfig &c)
     self_attn_layer_norm = register_module("self_attn_layer_norm", norm());
     encoder_attn = register_module("encoder_attn", BartAttention(attention));
     encoder_attn_layer_norm = register_module("encoder_attn_layer_norm", norm());
-    fc1 = register_module("fc1", torch::nn::Linear(c.dModel, c.decoderFfnDim));
-    fc2 = register_module("fc2", torch::nn::Linear(c.decoderFfnDim, c.dModel));
+    fc1 = register_module("fc1", LoraLinear(c.dModel, c.decoderFfnDim));
+    fc2 = register_module("fc2", LoraLinear(c.decoderFfnDim, c.dModel));
     final_layer_norm = register_module("final_layer_norm", norm());
 }
 

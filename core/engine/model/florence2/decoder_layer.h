@@ -6,6 +6,7 @@
 #include "engine/model/florence2/bart_attention.h"
 #include "engine/model/florence2/florence2_config.h"
 #include "engine/model/florence2/functional.h"
+#include "engine/model/florence2/lora_linear.h"
 
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
@@ -29,8 +30,8 @@ public:
     torch::nn::LayerNorm self_attn_layer_norm {nullptr};
     BartAttention encoder_attn {nullptr};
     torch::nn::LayerNorm encoder_attn_layer_norm {nullptr};
-    torch::nn::Linear fc1 {nullptr};
-    torch::nn::Linear fc2 {nullptr};
+    LoraLinear fc1 {nullptr};
+    LoraLinear fc2 {nullptr};
     torch::nn::LayerNorm final_layer_norm {nullptr};
 
 private:

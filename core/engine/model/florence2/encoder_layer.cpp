@@ -13,8 +13,8 @@ EncoderLayerImpl::EncoderLayerImpl(const TextConfig &c)
     self_attn = register_module("self_attn",
         BartAttention(BartAttentionOptions {c.dModel, c.encoderAttentionHeads, c.attentionDropout}));
     self_attn_layer_norm = register_module("self_attn_layer_norm", norm());
-    fc1 = register_module("fc1", torch::nn::Linear(c.dModel, c.encoderFfnDim));
-    fc2 = register_module("fc2", torch::nn::Linear(c.encoderFfnDim, c.dModel));
+    fc1 = register_module("fc1", LoraLinear(c.dModel, c.encoderFfnDim));
+    fc2 = register_module("fc2", LoraLinear(c.encoderFfnDim, c.dModel));
     final_layer_norm = register_module("final_layer_norm", norm());
 }
 

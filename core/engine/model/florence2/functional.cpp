@@ -165,12 +165,13 @@ at::Tensor linear(const at::Tensor &x, const at::Tensor &weight, const at::Tenso
     return at::stack(out).view(shape);
 }
 
-at::Tensor linear(const torch::nn::Linear &layer, const at::Tensor &x)
+at::Tensor linear(const LoraLinear &layer, const at::Tensor &x)
 {
-    return linear(x, layer->weight, layer->bias);
+    // the holder is const, the layer is not (forward() reads the training flag only)
+    return layer.ptr()->forward(x);
 }
 
-at::Tensor linearActivate(const torch::nn::Linear &layer, const at::Tensor &x, Activation activation)
+at::Tensor linearActivate(const LoraLinear &layer, const at::Tensor &x, Activation activation)
 {
     const at::Tensor &weight = layer->weight, &bias = layer->bias;
     if (activation == Activation::Gelu && linearBiasGeluApplies(x, weight, bias)) {
@@ -178,6 +179,9 @@ at::Tensor linearActivate(const torch::nn::Linear &layer, const at::Tensor &x, A
         at::Tensor y = linear(x, weight, at::Tensor());
         if (!y.is_contiguous())
             y = y.contiguous();
+        // an adapter's term before the bias and activation (a zero B changes no bit)
+        if (layer->loraActive())
+            y.add_(layer.ptr()->loraUpdate(x));
         biasGeluInPlace(y, bias);
         return y;
     }

@@ -3,6 +3,8 @@
 // stochastic depth, activations, attention (one place for the LibTorch 1.13 / 2.x split) and
 // Hugging Face's additive attention masks.
 
+#include "engine/model/florence2/lora_linear.h"
+
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
@@ -50,12 +52,14 @@ at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor 
 // each weight once for all rows near memory speed (decoding_kernels.h); without AVX-512, fp32
 // rows go through addmv one by one (BLAS gemv: 50-115 GB/s here, LibTorch's GEMM path 8-23).
 at::Tensor linear(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias = {});
-at::Tensor linear(const torch::nn::Linear &layer, const at::Tensor &x);
+// The layer's forward(): with an unmerged LoRA adapter, its update is added (lora_linear.h).
+at::Tensor linear(const LoraLinear &layer, const at::Tensor &x);
 
 // activate(linear(layer, x), activation). GELU without autograd on the CPU adds the bias and
 // applies the activation in one pass over the output (vision_kernels.h): LibTorch's GELU is
-// scalar here and would add the bias in a pass of its own.
-at::Tensor linearActivate(const torch::nn::Linear &layer, const at::Tensor &x, Activation activation);
+// scalar here and would add the bias in a pass of its own. An unmerged adapter's update is added
+// before the bias and activation.
+at::Tensor linearActivate(const LoraLinear &layer, const at::Tensor &x, Activation activation);
 
 // Hugging Face's additive mask: 0 where `allowed` is true, finfo(dtype).min elsewhere (not
 // -inf, so a fully masked row gives uniform weights instead of NaN, as in the reference).

@@ -2,6 +2,7 @@
 // DaViT's feed-forward network (Mlp in the reference): fc1, GELU (erf), fc2, held in a
 // Sequential named `net` so the checkpoint keys read `ffn.fn.net.fc1.weight`.
 
+#include "engine/model/florence2/lora_linear.h"
 #include "engine/model/florence2/token_map_module.h"
 
 #include <torch/nn/modules/container/sequential.h>
@@ -25,7 +26,7 @@ public:
 
 private:
     // net's layers, typed, for the fused bias + GELU path
-    torch::nn::Linear m_fc1 {nullptr}, m_fc2 {nullptr};
+    LoraLinear m_fc1 {nullptr}, m_fc2 {nullptr};
 };
 
 TORCH_MODULE(Mlp);

@@ -13,8 +13,8 @@ WindowAttentionImpl::WindowAttentionImpl(const WindowAttentionOptions &o)
 {
     m_scale = std::pow(static_cast<double>(o.dim / o.numHeads), -0.5);
     qkv = register_module(
-        "qkv", torch::nn::Linear(torch::nn::LinearOptions(o.dim, 3 * o.dim).bias(o.qkvBias)));
-    proj = register_module("proj", torch::nn::Linear(o.dim, o.dim));
+        "qkv", LoraLinear(LoraLinearOptions(o.dim, 3 * o.dim).bias(o.qkvBias)));
+    proj = register_module("proj", LoraLinear(o.dim, o.dim));
 }
 
 at::Tensor WindowAttentionImpl::forward(const at::Tensor &input, MapSize &size)

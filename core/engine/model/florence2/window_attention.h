@@ -4,6 +4,7 @@
 // right and bottom to a multiple of the window, attended without a mask (the padding zeros
 // take part as keys), then cropped back.
 
+#include "engine/model/florence2/lora_linear.h"
 #include "engine/model/florence2/token_map_module.h"
 
 #include <torch/nn/modules/linear.h>
@@ -24,8 +25,8 @@ public:
 
     at::Tensor forward(const at::Tensor &x, MapSize &size) override;
 
-    torch::nn::Linear qkv {nullptr};
-    torch::nn::Linear proj {nullptr};
+    LoraLinear qkv {nullptr};
+    LoraLinear proj {nullptr};
 
 private:
     WindowAttentionOptions m_options;
