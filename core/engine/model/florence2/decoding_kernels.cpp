@@ -42,6 +42,19 @@ void forEachChunk(int64_t chunks, const F &f)
 
 #if FMW_X86_KERNELS
 
+// Rows per chunk for streaming N rows of rowBytes over the intra-op threads: whole blocks of
+// `block` rows, up to ~256 KB each (long runs for the prefetchers; 64 KB chunks streamed
+// 10-15 % slower, software prefetching measured slower), and a multiple of the thread count in
+// all, so that no thread is left with one more chunk than the others (a bf16 768x768 matrix:
+// 6 chunks of 128 rows, not 5 of 168).
+int64_t balancedChunkRows(int64_t N, int64_t rowBytes, int64_t block)
+{
+    const int64_t threads = at::get_num_threads();
+    int64_t chunks = std::max<int64_t>(1, (N * rowBytes + 262143) / 262144);
+    chunks = (chunks + threads - 1) / threads * threads;
+    return std::max<int64_t>(block, ((N + chunks - 1) / chunks + block - 1) / block * block);
+}
+
 // y[0..3] = the horizontal sums of a[0..3], reduced together: ~3.5 instructions a sum instead of
 // _mm512_reduce_add_ps's ~8, which matters when M rows share each weight row (beam search).
 // The sums are added in a different order than _mm512_reduce_add_ps; every path uses this one.
@@ -592,15 +605,8 @@ at::Tensor fewRowsLinear(const at::Tensor &x, const at::Tensor &weight, const at
     const bool bf16Weight = weight.scalar_type() == at::kBFloat16;
     const void *wp = weight.data_ptr();
 
-    // chunks of whole 8-row blocks, up to ~256 KB of weights each: long runs for the prefetchers
-    // (64 KB chunks streamed 10-15 % slower; software prefetching measured slower), and a
-    // multiple of the thread count, so that no thread is left with one more chunk than the
-    // others (a bf16 768x768 matrix: 6 chunks of 128 rows, not 5 of 168)
-    const int64_t rowBytes = K * static_cast<int64_t>(weight.element_size());
-    const int64_t threads = at::get_num_threads();
-    int64_t chunks = std::max<int64_t>(1, (N * rowBytes + 262143) / 262144);
-    chunks = (chunks + threads - 1) / threads * threads;
-    const int64_t chunkRows = std::max<int64_t>(8, ((N + chunks - 1) / chunks + 7) / 8 * 8);
+    // whole 8-row blocks (dotRange's)
+    const int64_t chunkRows = balancedChunkRows(N, K * static_cast<int64_t>(weight.element_size()), 8);
     forEachChunk((N + chunkRows - 1) / chunkRows, [&](int64_t chunk) {
         const int64_t n0 = chunk * chunkRows, n1 = std::min(N, n0 + chunkRows);
         if (bf16Pairs)
@@ -835,7 +841,7 @@ std::vector<int64_t> ScreenedArgmax::argmax(const at::Tensor &x, const at::Tenso
 #if FMW_X86_KERNELS
     TORCH_CHECK(applies(x, weight, bias), "ScreenedArgmax: unsupported operands");
     const std::lock_guard<std::mutex> lock(m_mutex);
-    if (weight.data_ptr() != m_data || weight._version() != m_version || weight.sizes().vec() != m_shape
+    if (weight.data_ptr() != m_data || weight._version() != m_version || weight.sizes() != at::IntArrayRef(m_shape)
         || weight.scalar_type() != m_dtype)
         rebuild(weight);
     m_lastCandidates = 0;
@@ -849,8 +855,8 @@ std::vector<int64_t> ScreenedArgmax::argmax(const at::Tensor &x, const at::Tenso
     // x as fp32 for the bounds; the exact path reads it as fewRowsLinear does
     const bool bf16Pairs = x.scalar_type() == at::kBFloat16 && weight.scalar_type() == at::kBFloat16
         && cpuHasAvx512Bf16();
-    const at::Tensor xExact = bf16Pairs ? x.reshape({rows, K}).contiguous() : x.reshape({rows, K}).to(at::kFloat).contiguous();
     const at::Tensor xf = x.reshape({rows, K}).to(at::kFloat).contiguous();
+    const at::Tensor xExact = bf16Pairs ? x.reshape({rows, K}).contiguous() : xf;
     const float *xp = xf.data_ptr<float>();
 
     // x ~ scale * (u - 128), u in [1, 255]; the bounds' terms in double, rounded up
@@ -892,11 +898,9 @@ std::vector<int64_t> ScreenedArgmax::argmax(const at::Tensor &x, const at::Tenso
     upper.resize(static_cast<size_t>(rows * N));
     const at::Tensor b = bias.defined() ? bias.contiguous() : at::Tensor();
     const bool bf16Bias = b.defined() && b.scalar_type() == at::kBFloat16;
-    const int64_t threads = at::get_num_threads();
-    int64_t chunks = std::max<int64_t>(1, (N * Kp + 262143) / 262144);
-    chunks = (chunks + threads - 1) / threads * threads;
-    const int64_t chunkRows = std::max<int64_t>(16, ((N + chunks - 1) / chunks + 15) / 16 * 16);
-    chunks = (N + chunkRows - 1) / chunkRows;
+    // whole 16-token blocks (screenBounds' vectors), int8 rows of Kp bytes
+    const int64_t chunkRows = balancedChunkRows(N, Kp, 16);
+    const int64_t chunks = (N + chunkRows - 1) / chunkRows;
     std::vector<float> chunkBest(static_cast<size_t>(chunks * rows));
     forEachChunk(chunks, [&](int64_t chunk) {
         const int64_t n0 = chunk * chunkRows, n1 = std::min(N, n0 + chunkRows);
