@@ -6,12 +6,17 @@
 #include "engine/engine_test.h"
 
 #include "engine/model/tiny_fixture.h"
+#include "engine/training/adapter_files.h"
 #include "engine/training/lora.h"
+#include "engine/weights/safetensors.h"
 
 #include <ATen/ATen.h>
 #include <torch/torch.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace tiny;
@@ -215,10 +220,61 @@ private slots:
         const at::Tensor second = dropped->forward(goldenInputs()).logits;
         QVERIFY(!at::equal(first, second));
     }
+    void adapterFilesRoundTrip()
+    {
+        Florence2ForConditionalGeneration model = loadTinyModel();
+        LoraConfig config;
+        config.targetModules = {"q_proj", "v_proj", "fc1"};
+        config.settings.r = 4;
+        config.settings.alpha = 16.0;
+        QVERIFY(applyLora(*model, config).ok());
+        randomiseB(*model, 0.05);
+        // plain std::filesystem: the engine-only build has no Qt
+        const std::filesystem::path root
+            = std::filesystem::temp_directory_path() / ("fmw_tst_lora_" + std::to_string(::getpid()));
+        std::filesystem::remove_all(root);
+        const std::string path = (root / "adapter").string();
+        const fmw::Status saved = saveAdapter(*model, config, path, "microsoft/Florence-2-base-ft");
+        QVERIFY2(saved.ok(), saved.ok() ? "" : saved.error().toString().c_str());
+
+        // PEFT's key names and config fields
+        const auto file = fmw::weights::readSafetensors(path + "/adapter_model.safetensors");
+        QVERIFY(file.ok());
+        QCOMPARE(file->tensors.size(), 2 * loraLayers(*model).size());
+        QVERIFY(file->tensors.count(
+            "base_model.model.language_model.model.decoder.layers.0.self_attn.q_proj.lora_A.weight"));
+        std::ifstream configFile(path + "/adapter_config.json");
+        const std::string text(
+            (std::istreambuf_iterator<char>(configFile)), std::istreambuf_iterator<char>());
+        QVERIFY(text.find("\"peft_type\": \"LORA\"") != std::string::npos);
+        QVERIFY(text.find("\"lora_alpha\": 16.0") != std::string::npos);
+
+        // a fresh model with the adapter loaded gives the same logits
+        Florence2ForConditionalGeneration fresh = loadTinyModel();
+        const auto loaded = loadAdapter(*fresh, path);
+        QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().toString().c_str());
+        QCOMPARE(loaded->settings.r, int64_t(4));
+        torch::NoGradGuard noGrad;
+        QVERIFY(at::equal(fresh->forward(goldenInputs()).logits, model->forward(goldenInputs()).logits));
+
+        // a file for another shape of model: an error naming the file, and the model untouched
+        fmw::weights::TensorMap tensors = file->tensors;
+        const std::string key = "base_model.model.language_model.model.decoder.layers.0.fc1.lora_A.weight";
+        tensors[key] = at::zeros({4, 3});
+        QVERIFY(fmw::weights::writeSafetensors(path + "/adapter_model.safetensors", tensors).ok());
+        Florence2ForConditionalGeneration other = loadTinyModel();
+        const auto wrong = loadAdapter(*other, path);
+        QVERIFY(!wrong.ok());
+        QVERIFY2(wrong.error().message.find(key) != std::string::npos, wrong.error().toString().c_str());
+        QVERIFY(wrong.error().path.find("adapter_model.safetensors") != std::string::npos);
+        QVERIFY(loraLayers(*other).empty());
+        QVERIFY(!loadAdapter(*other, (root / "missing").string()).ok());
+        std::filesystem::remove_all(root);
+    }
 };
 
 FMW_TEST_MAIN(TestLora, targetsMatchLikePeft, freshAdapterChangesNothing, updateIsScaledBA,
-    mergedMatchesUnmerged, dropoutOnlyInTrainingAndGradientsReachTheAdapter)
+    mergedMatchesUnmerged, dropoutOnlyInTrainingAndGradientsReachTheAdapter, adapterFilesRoundTrip)
 #ifdef FMW_HAVE_QTTEST
 #include "tst_lora.moc"
 #endif
