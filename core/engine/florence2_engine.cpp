@@ -3,9 +3,12 @@
 #include "engine/model/florence2/florence2_config.h"
 #include "engine/model/florence2/florence2_for_conditional_generation.h"
 #include "engine/model/florence2/generation.h"
+#include "engine/model_loader.h"
 #include "engine/runtime.h"
 #include "engine/text/florence2_processor.h"
 #include "engine/text/pixel_values.h"
+#include "engine/training/adapter_files.h"
+#include "engine/training/lora.h"
 #include "engine/weights/checkpoint_loader.h"
 #include "engine/weights/model_locator.h"
 #include "engine/weights/safetensors.h"
@@ -53,28 +56,9 @@ c10::ScalarType scalarType(Precision p)
     return p == Precision::Bf16 ? at::kBFloat16 : p == Precision::Fp16 ? at::kHalf : at::kFloat;
 }
 
-bool isDirectory(const std::string &path)
-{
-    struct stat st { };
-    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 double msSince(std::chrono::steady_clock::time_point start)
 {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
-
-// c10::Error (shape mismatches, out-of-memory, bad options) as a Result error.
-template <typename F>
-auto guarded(const std::string &what, F &&f) -> decltype(f())
-{
-    try {
-        return f();
-    } catch (const c10::Error &e) {
-        return makeError(ErrorCode::Internal, what + ": " + e.what_without_backtrace());
-    } catch (const std::exception &e) {
-        return makeError(ErrorCode::Internal, what + ": " + e.what());
-    }
 }
 
 at::Tensor required(const weights::TensorMap &tensors, const std::string &name, const std::string &path)
@@ -132,58 +116,38 @@ const ModelInfo &Florence2Engine::info() const
 
 Result<std::unique_ptr<Florence2Engine>> Florence2Engine::load(const std::string &modelSpec, const EngineOptions &options)
 {
+    if (options.precision == Precision::Fp16 && options.device.rfind("cuda", 0) != 0)
+        return makeError(ErrorCode::Unsupported, "fp16 needs a CUDA device: the CPU has no fp16 matmul; use bf16");
+    LoadModelOptions load;
+    load.device = options.device;
+    load.dtype = scalarType(options.precision);
+    load.needProcessor = options.needProcessor;
+    auto loaded = loadModel(modelSpec, load);
+    if (!loaded)
+        return loaded.error();
     auto impl = std::make_unique<Impl>();
-    // where the files are: a folder (the processor files only when predicting) or the HF cache
-    std::string folder = modelSpec, weightsPath = modelSpec;
-    if (options.needProcessor || !isDirectory(modelSpec)) {
-        auto files = weights::locateModel(modelSpec);
-        if (!files)
-            return files.error();
-        folder = files->folder;
-        weightsPath = files->weights;
-        impl->info.hubId = files->hubId;
+    impl->info.folder = loaded->folder;
+    impl->info.hubId = loaded->hubId;
+    impl->info.weightsFile = loaded->weightsFile;
+    impl->info.configFormat = loaded->configFormat;
+    impl->config = loaded->config;
+    impl->processor = std::move(loaded->processor);
+    impl->model = loaded->model;
+    impl->device = loaded->device;
+    impl->model->setApplyPromptMask(options.applyPromptMask);
+    if (!options.adapterDir.empty()) {
+        Status adapted = guarded("loading the adapter " + options.adapterDir, [&]() -> Status {
+            auto config = training::loadAdapter(*impl->model, options.adapterDir);
+            if (!config)
+                return config.error();
+            // fold the factors into the weights: inference then costs what the base model does
+            training::mergeLora(*impl->model);
+            return {};
+        });
+        if (!adapted)
+            return adapted.error();
+        impl->info.adapter = options.adapterDir;
     }
-    impl->info.folder = folder;
-    auto config = loadFlorence2Config(folder);
-    if (!config)
-        return config.error();
-    impl->config = *config;
-    impl->info.configFormat = configFormatName(config->format);
-    if (options.needProcessor) {
-        auto processor = text::Florence2Processor::fromDirectory(folder);
-        if (!processor)
-            return processor.error();
-        impl->processor.emplace(std::move(*processor));
-    }
-
-    const std::string what = "loading " + modelSpec;
-    Status placed = guarded(what, [&]() -> Status {
-        impl->device = at::Device(options.device);
-        if (impl->device.is_cuda() && !torch::cuda::is_available())
-            return makeError(ErrorCode::Unsupported,
-                "device '" + options.device + "' asked for, but this build or machine has no CUDA (LibTorch "
-                    + torchVersion() + ")");
-        if (options.precision == Precision::Fp16 && !impl->device.is_cuda())
-            return makeError(ErrorCode::Unsupported, "fp16 needs a CUDA device: the CPU has no fp16 matmul; use bf16");
-        configureThreads();
-        impl->model = Florence2ForConditionalGeneration(impl->config);
-        const weights::ShapeMap expected = impl->model->stateDictShapes();
-        weights::LoadOptions load;
-        load.expected = &expected;
-        auto checkpoint = weights::loadCheckpoint(weightsPath, load); // a folder or the weights file
-        if (!checkpoint)
-            return checkpoint.error();
-        impl->info.weightsFile = checkpoint->source.path;
-        if (Status s = impl->model->loadStateDict(checkpoint->tensors); !s)
-            return s;
-        checkpoint->tensors.clear();
-        impl->model->to(impl->device, scalarType(options.precision));
-        impl->model->eval();
-        impl->model->setApplyPromptMask(options.applyPromptMask);
-        return {};
-    });
-    if (!placed)
-        return placed.error();
     impl->info.parameters = impl->model->numParameters();
     impl->info.device = impl->device.str();
     impl->info.precision = options.precision;

@@ -28,6 +28,7 @@ struct EngineOptions {
     Precision precision = Precision::Fp32; // fp16 needs CUDA (no fp16 matmul on the CPU)
     bool applyPromptMask = false; // the original ignores the prompt's padding mask
     bool needProcessor = true; // tokenizer + image processor (predict); forward/generate do without
+    std::string adapterDir; // a LoRA adapter folder (PEFT layout) applied on top, merged
 };
 
 // Unset fields take the checkpoint's effective generation settings (Florence-2: 3 beams,
@@ -46,6 +47,7 @@ struct ModelInfo {
     std::string folder;
     std::string hubId; // when found in the Hugging Face cache
     std::string weightsFile;
+    std::string adapter; // the adapter folder, when one was applied
     std::string configFormat; // "remote-code" | "transformers-native"
     int64_t parameters = 0; // unique
     std::string device;

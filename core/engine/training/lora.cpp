@@ -107,10 +107,16 @@ std::vector<std::pair<std::string, florence2::LoraLinear>> loraLayers(torch::nn:
     return layers;
 }
 
-void mergeLora(torch::nn::Module &model)
+std::vector<std::string> mergeLora(torch::nn::Module &model)
 {
-    for (auto &entry : loraLayers(model))
-        entry.second.ptr()->merge();
+    std::vector<std::string> kept;
+    for (auto &entry : loraLayers(model)) {
+        if (entry.second->mergeable())
+            entry.second.ptr()->merge();
+        else
+            kept.push_back(entry.first);
+    }
+    return kept;
 }
 
 void unmergeLora(torch::nn::Module &model)

@@ -34,7 +34,8 @@ Result<std::vector<std::string>> applyLora(torch::nn::Module &model, const LoraC
 std::vector<std::pair<std::string, florence2::LoraLinear>> loraLayers(torch::nn::Module &model);
 
 // Folds every adapter into its weight, or takes them out again (LoraLinearImpl::merge()).
-void mergeLora(torch::nn::Module &model);
+// Adapters on tied weights (lm_head) stay active unmerged; their paths are returned.
+std::vector<std::string> mergeLora(torch::nn::Module &model);
 void unmergeLora(torch::nn::Module &model);
 
 } // namespace fmw::training

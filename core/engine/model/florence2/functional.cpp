@@ -175,15 +175,20 @@ at::Tensor linearActivate(const LoraLinear &layer, const at::Tensor &x, Activati
 {
     const at::Tensor &weight = layer->weight, &bias = layer->bias;
     if (activation == Activation::Gelu && linearBiasGeluApplies(x, weight, bias)) {
-        // linear() returns a fresh tensor of x's dtype, contiguous: activate it in place
-        at::Tensor y = linear(x, weight, at::Tensor());
-        if (!y.is_contiguous())
-            y = y.contiguous();
-        // an adapter's term before the bias and activation (a zero B changes no bit)
-        if (layer->loraActive())
-            y.add_(layer.ptr()->loraUpdate(x));
-        biasGeluInPlace(y, bias);
-        return y;
+        // an adapter's term goes in before the bias and activation (a zero B changes no bit);
+        // one being trained needs autograd's GELU, not the in-place kernel
+        const at::Tensor update = layer->loraActive() ? layer.ptr()->loraUpdate(x) : at::Tensor();
+        if (!update.defined() || !update.requires_grad()) {
+            // linear() returns a fresh tensor of x's dtype, contiguous: activate it in place
+            at::Tensor y = linear(x, weight, at::Tensor());
+            if (!y.is_contiguous())
+                y = y.contiguous();
+            if (update.defined())
+                y.add_(update);
+            biasGeluInPlace(y, bias);
+            return y;
+        }
+        return activate(linear(x, weight, bias) + update, activation);
     }
     return activate(linear(layer, x), activation);
 }

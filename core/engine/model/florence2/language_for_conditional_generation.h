@@ -6,6 +6,7 @@
 #include "engine/model/florence2/decoding_kernels.h"
 #include "engine/model/florence2/florence2_config.h"
 #include "engine/model/florence2/language_model.h"
+#include "engine/model/florence2/lora_linear.h"
 
 #include <torch/nn/pimpl.h>
 
@@ -27,6 +28,9 @@ public:
         const at::Tensor &decoderHidden, const std::vector<std::vector<int64_t>> &excluded) const;
 
     LanguageModel model {nullptr};
+    // The tied head as a layer (no parameter of its own) so that a LoRA target `lm_head` finds
+    // it at PEFT's path, language_model.lm_head.
+    LoraLinear lm_head {nullptr};
     at::Tensor final_logits_bias; // buffer [1, V]
 
 private:

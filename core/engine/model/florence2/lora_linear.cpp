@@ -12,6 +12,14 @@ namespace fmw::florence2 {
 LoraLinearImpl::LoraLinearImpl(const LoraLinearOptions &options)
     : m_options(options)
 {
+    if (options.tied.defined()) {
+        TORCH_CHECK(!options.withBias, "a tied LoRA layer has no bias of its own");
+        TORCH_CHECK(options.tied.dim() == 2 && options.tied.size(0) == options.outFeatures
+                && options.tied.size(1) == options.inFeatures,
+            "tied weight must be [out, in]");
+        weight = options.tied;
+        return;
+    }
     weight = register_parameter("weight", at::empty({options.outFeatures, options.inFeatures}));
     if (options.withBias)
         bias = register_parameter("bias", at::empty({options.outFeatures}));
@@ -20,6 +28,8 @@ LoraLinearImpl::LoraLinearImpl(const LoraLinearOptions &options)
 
 void LoraLinearImpl::resetParameters()
 {
+    if (m_options.tied.defined())
+        return; // the owner initialises it
     // as torch::nn::LinearImpl::reset_parameters (and nn.Linear), in the same order
     torch::NoGradGuard noGrad;
     torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
@@ -93,6 +103,7 @@ void LoraLinearImpl::merge()
 {
     if (!m_lora.has_value() || m_merged)
         return;
+    TORCH_CHECK(mergeable(), "this layer's weight is tied to another parameter; its LoRA adapter cannot be merged");
     torch::NoGradGuard noGrad;
     weight.add_(delta());
     m_merged = true;

@@ -28,9 +28,17 @@ struct LoraLinearOptions {
         withBias = on;
         return *this;
     }
+    // The weight is another module's parameter, used as is and not registered here (Florence-2's
+    // lm_head is tied to the token embeddings): the layer only carries the adapter.
+    LoraLinearOptions &tiedWeight(at::Tensor w)
+    {
+        tied = std::move(w);
+        return *this;
+    }
     int64_t inFeatures;
     int64_t outFeatures;
     bool withBias = true;
+    at::Tensor tied;
 };
 
 // One adapter's settings (PEFT's LoraConfig fields that shape a layer).
@@ -64,6 +72,8 @@ public:
     // True when the adapter is attached and not merged: forward() adds its products.
     bool loraActive() const { return m_lora.has_value() && !m_merged; }
     // W += scaling * B A (no-op when merged or without adapter); unmerge() subtracts it again.
+    // A tied weight cannot be merged (it would change the embeddings too): merge() throws.
+    bool mergeable() const { return !m_options.tied.defined(); }
     void merge();
     void unmerge();
     bool merged() const { return m_merged; }
