@@ -7,12 +7,10 @@
 #include "engine/florence2_engine.h"
 #include "engine/text/bpe_tokenizer.h"
 #include "engine/text/florence2_post_processor.h"
-#include "imaging/image_loader.h"
-#include "imaging/image_renderer.h"
+#include "imaging/model_image.h"
 
 #include <QCommandLineOption>
 #include <QCommandLineParser>
-#include <QImage>
 
 #include <nlohmann/json.hpp>
 
@@ -82,6 +80,10 @@ void addModelOptions(QCommandLineParser &p)
         QStringLiteral("cpu")});
     p.addOption({QStringLiteral("dtype"), QStringLiteral("fp32, bf16 or fp16 (fp16: CUDA only; default fp32)."),
         QStringLiteral("T"), QStringLiteral("fp32")});
+    p.addOption({QStringLiteral("adapter"),
+        QStringLiteral("A LoRA adapter folder (adapter_model.safetensors + adapter_config.json, as PEFT and "
+                       "florence-cli train write them) applied on top of the model."),
+        QStringLiteral("DIR")});
     p.addOption({QStringLiteral("prompt-mask"),
         QStringLiteral("Apply the prompt's (and decoder's) padding mask, as the transformers-native port does; the "
                        "original attends to padding.")});
@@ -99,6 +101,7 @@ std::unique_ptr<engine::Florence2Engine> loadEngine(const QCommandLineParser &p,
     options.device = p.value(QStringLiteral("device")).toStdString();
     options.needProcessor = needProcessor;
     options.applyPromptMask = p.isSet(QStringLiteral("prompt-mask"));
+    options.adapterDir = p.value(QStringLiteral("adapter")).toStdString();
     auto precision = engine::parsePrecision(p.value(QStringLiteral("dtype")).toStdString());
     if (!precision) {
         usageError(QString::fromStdString(precision.error().message));
@@ -111,29 +114,6 @@ std::unique_ptr<engine::Florence2Engine> loadEngine(const QCommandLineParser &p,
         return nullptr;
     }
     return std::move(*loaded);
-}
-
-// The pixels the model sees: 8-bit files as stored (what PIL hands the reference), anything
-// deeper (DICOM, 16-bit PNG) through the viewer's default window to 8-bit gray.
-Result<text::ImageU8> modelImage(const QString &path)
-{
-    auto decoded = imaging::loadImage(path);
-    if (!decoded)
-        return decoded.error();
-    const cv::Mat &m = decoded->pixels;
-    text::ImageU8 image;
-    if (!decoded->meta.isDicom && (m.type() == CV_8UC1 || m.type() == CV_8UC3)) {
-        image = text::ImageU8(m.cols, m.rows, m.channels());
-        for (int y = 0; y < m.rows; ++y)
-            std::copy_n(m.ptr<uint8_t>(y), static_cast<size_t>(m.cols) * m.channels(),
-                image.pixels.data() + static_cast<size_t>(y) * m.cols * m.channels());
-        return image;
-    }
-    const QImage shown = imaging::render(*decoded).convertToFormat(QImage::Format_Grayscale8);
-    image = text::ImageU8(shown.width(), shown.height(), 1);
-    for (int y = 0; y < shown.height(); ++y)
-        std::copy_n(shown.constScanLine(y), shown.width(), image.pixels.data() + static_cast<size_t>(y) * shown.width());
-    return image;
 }
 
 } // namespace
@@ -158,7 +138,7 @@ int predict(const QStringList &args)
     engine::DecodingOptions decoding;
     if (!readDecodingOptions(p, &decoding))
         return ExitUsage;
-    auto image = modelImage(p.value(QStringLiteral("image")));
+    auto image = imaging::loadModelImage(p.value(QStringLiteral("image")));
     if (!image)
         return fail(image.error());
     auto engine = loadEngine(p, true, &code);
@@ -175,6 +155,8 @@ int predict(const QStringList &args)
         j["image"] = p.value(QStringLiteral("image")).toStdString();
         j["image_size"] = {r.imageWidth, r.imageHeight};
         j["model"] = engine->info().folder;
+        if (!engine->info().adapter.empty())
+            j["adapter"] = engine->info().adapter;
         j["task"] = task;
         j["prompt"] = r.prompt;
         j["generated_text"] = r.generatedText;
