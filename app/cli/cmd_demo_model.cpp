@@ -1,0 +1,141 @@
+// make-demo-model: writes the tiny, untrained Florence-2 model folder the demo trains from
+// scratch, with a tokenizer learned from a dataset's texts.
+
+#include "cli_commands.h"
+#include "cli_util.h"
+
+#include "dataset/jsonl_codec.h"
+#include "demo/bundled_demo.h"
+#include "engine/training/demo_model.h"
+
+#include <QCommandLineOption>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFile>
+
+#include <string>
+#include <vector>
+
+namespace fmw::cli {
+
+namespace {
+
+bool readInt(const QString &text, const QString &name, qint64 lo, qint64 hi, qint64 *value)
+{
+    bool ok = false;
+    const qint64 v = text.toLongLong(&ok);
+    if (!ok || v < lo || v > hi) {
+        err(QStringLiteral("error: --%1 must be an integer in %2..%3, got '%4'")
+                .arg(name)
+                .arg(lo)
+                .arg(hi)
+                .arg(text));
+        return false;
+    }
+    *value = v;
+    return true;
+}
+
+// Every `suffix` of every *.jsonl file in `dir` (file names in order, lines in order).
+Result<std::vector<std::string>> readSuffixes(const QString &dir)
+{
+    const QStringList files = QDir(dir).entryList({QStringLiteral("*.jsonl")}, QDir::Files, QDir::Name);
+    if (files.isEmpty())
+        return makeError(ErrorCode::Io,
+            "no *.jsonl files here; --dataset needs a dataset folder (train.jsonl, val.jsonl, ...)",
+            dir.toStdString());
+    std::vector<std::string> suffixes;
+    for (const QString &name : files) {
+        const QString path = QDir(dir).filePath(name);
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly))
+            return makeError(ErrorCode::Io, "cannot read the file: " + file.errorString().toStdString(),
+                path.toStdString());
+        const QByteArray content = file.readAll();
+        const std::vector<jsonl::LineSpan> lines = jsonl::splitLines(content);
+        for (size_t i = 0; i < lines.size(); ++i) {
+            const QByteArrayView line(content.constData() + lines[i].offset, lines[i].length);
+            const jsonl::ParsedLine parsed = jsonl::parseLine(line);
+            if (parsed.status == jsonl::ParsedLine::Status::Blank)
+                continue;
+            if (parsed.status != jsonl::ParsedLine::Status::Record)
+                return makeError(
+                    ErrorCode::Parse, parsed.message.toStdString(), path.toStdString(), int(i) + 1);
+            suffixes.push_back(parsed.suffix.toStdString());
+        }
+    }
+    return suffixes;
+}
+
+} // namespace
+
+int makeDemoModel(const QStringList &args)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Writes a tiny, untrained Florence-2 model folder (config.json, tokenizer.json learned from the "
+        "dataset's texts, tokenizer_config.json, preprocessor_config.json; no weights) into a new or "
+        "empty folder. Train it from scratch with random_init: true (configs/demo.yaml). The same "
+        "options and dataset always give byte-identical files."));
+    const QCommandLineOption outOpt(
+        QStringLiteral("out"), QStringLiteral("Output folder (new or empty)."), QStringLiteral("DIR"));
+    const QCommandLineOption datasetOpt(QStringLiteral("dataset"),
+        QStringLiteral("Dataset folder whose *.jsonl suffixes the tokenizer learns from (default: the "
+                       "bundled demo dataset)."),
+        QStringLiteral("DIR"));
+    const QCommandLineOption sizeOpt(QStringLiteral("image-size"),
+        QStringLiteral("Model input width and height in pixels, a multiple of 32 (default 128)."),
+        QStringLiteral("PX"), QStringLiteral("128"));
+    const QCommandLineOption vocabOpt(QStringLiteral("vocab-size"),
+        QStringLiteral("Learned BPE vocabulary: 4 special tokens + 256 bytes + merges (default 660); "
+                       "Florence-2's <mask> and 1024 task and <loc_N> tokens come on top."),
+        QStringLiteral("N"), QStringLiteral("660"));
+    parser.addOptions({outOpt, datasetOpt, sizeOpt, vocabOpt});
+    int exitCode = ExitOk;
+    if (!parseArgs(parser, args, 0, &exitCode))
+        return exitCode;
+    if (!parser.isSet(outOpt) || parser.value(outOpt).isEmpty()) {
+        err(QStringLiteral("error: --out DIR is required"));
+        err(parser.helpText());
+        return ExitUsage;
+    }
+
+    training::DemoModelOptions options;
+    qint64 value = 0;
+    if (!readInt(parser.value(sizeOpt), QStringLiteral("image-size"), 32, 2048, &value))
+        return ExitUsage;
+    if (value % 32 != 0) {
+        err(QStringLiteral("error: --image-size must be a multiple of 32 (DaViT downsamples by 32), got %1")
+                .arg(value));
+        return ExitUsage;
+    }
+    options.imageSize = int(value);
+    if (!readInt(parser.value(vocabOpt), QStringLiteral("vocab-size"), 260, 100000, &value))
+        return ExitUsage;
+    options.vocabSize = int(value);
+
+    const bool bundled = !parser.isSet(datasetOpt);
+    const QString datasetDir = bundled ? demo::bundledDemoResourceRoot() : parser.value(datasetOpt);
+    options.corpusSource
+        = bundled ? std::string("the bundled demo dataset") : QDir(datasetDir).absolutePath().toStdString();
+    const Result<std::vector<std::string>> corpus = readSuffixes(datasetDir);
+    if (!corpus)
+        return fail(corpus.error());
+
+    const QString dir = parser.value(outOpt);
+    training::DemoModelSummary summary;
+    if (const Status s = training::writeDemoModel(dir.toStdString(), corpus.value(), options, &summary); !s)
+        return fail(s.error());
+    out(QStringLiteral(
+        "wrote a demo model (%1 parameters, untrained) to %2: tokenizer of %3 ids with %4 merges "
+        "learned from %5 texts, images %6 x %6")
+            .arg(summary.parameters)
+            .arg(dir)
+            .arg(summary.tokenizerSize)
+            .arg(summary.merges)
+            .arg(corpus.value().size())
+            .arg(options.imageSize));
+    return ExitOk;
+}
+
+} // namespace fmw::cli
