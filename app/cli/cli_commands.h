@@ -11,6 +11,7 @@ int render(const QStringList &args);           // render FILE --out PNG [--windo
 int datasetCheck(const QStringList &args);     // dataset check DIR [--json]
 int datasetStats(const QStringList &args);     // dataset stats DIR [--json]
 int makeDemoDataset(const QStringList &args);  // make-demo-dataset --out DIR [--count N] [--seed S] [--size PX] [--dicom-fraction F]
+int makeDemoModel(const QStringList &args);    // make-demo-model --out DIR [--dataset DIR] [--image-size PX] [--vocab-size N]
 
 // Florence-2 engine (cmd_engine.cpp)
 int predict(const QStringList &args);          // predict --model M --image FILE --task T [--text T] [decoding] [--json]
@@ -20,4 +21,7 @@ int tokenize(const QStringList &args);         // tokenize --tokenizer DIR   (JS
 int detokenize(const QStringList &args);       // detokenize --tokenizer DIR (JSONL {"ids"} -> {"text"})
 int postprocess(const QStringList &args);      // postprocess --task T --image-size W,H (text on stdin)
 
+// Training (cmd_train.cpp)
+int train(const QStringList &args);            // train --config FILE [--resume DIR] [--set key=value ...]
+int exportModel(const QStringList &args);      // export --model M --adapter DIR --out DIR
 } // namespace fmw::cli

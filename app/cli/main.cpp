@@ -28,11 +28,14 @@ const QList<Command> &commands()
         {{"dataset", "check"}, "dataset check DIR [--json]   every problem with file, line and reason", datasetCheck},
         {{"dataset", "stats"}, "dataset stats DIR [--json]   records per split and prefix", datasetStats},
         {{"make-demo-dataset"}, "make-demo-dataset --out DIR [--count N] [--seed S] [--size PX] [--dicom-fraction F]  synthetic chest X-rays", makeDemoDataset},
+        {{"make-demo-model"}, "make-demo-model --out DIR [--dataset DIR] [--image-size PX] [--vocab-size N]  tiny untrained Florence-2 + tokenizer for the demo", makeDemoModel},
         {{"predict"}, "predict --model M --image FILE [--task T] [--text T] [--num-beams K] [--max-new-tokens N] [--device cpu|cuda] [--dtype fp32|bf16|fp16] [--json]  run Florence-2", predict},
         {{"forward"}, "forward --model DIR --inputs IN.safetensors --out OUT.safetensors  teacher-forced pass, every intermediate", forward},
         {{"generate"}, "generate --model DIR --inputs IN.safetensors --max-new-tokens N [--num-beams K] ... --out OUT.safetensors  decoder ids", generate},
         {{"tokenize"}, "tokenize --tokenizer DIR      JSONL {\"text\"} on stdin -> {\"ids\"}", tokenize},
         {{"detokenize"}, "detokenize --tokenizer DIR [--skip-special-tokens]  JSONL {\"ids\"} -> {\"text\"}", detokenize},
+        {{"train"}, "train --config FILE [--resume DIR] [--set KEY=VALUE ...]  fine-tune Florence-2 (LoRA or full), checkpoints per epoch", train},
+        {{"export"}, "export --model M --adapter DIR --out DIR  merge a LoRA adapter into a plain model folder", exportModel},
         {{"postprocess"}, "postprocess --task T --image-size W,H  generated text on stdin -> parsed JSON", postprocess},
     };
     return list;
@@ -58,7 +61,7 @@ int main(int argc, char **argv)
     // CPU); the others skip the second start-up.
     if (argc > 1) {
         const std::string command = argv[1];
-        if (command == "predict" || command == "forward" || command == "generate")
+        if (command == "predict" || command == "forward" || command == "generate" || command == "train")
             fmw::engine::enableHugePageMalloc(argc, argv);
     }
     QCoreApplication app(argc, argv);

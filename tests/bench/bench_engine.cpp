@@ -15,6 +15,8 @@
 #include "engine/process_setup.h"
 #include "engine/runtime.h"
 
+#include "bench_common.h"
+
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/utils.h>
@@ -31,6 +33,9 @@
 #include <vector>
 
 using namespace fmw::florence2;
+using fmwbench::median;
+using fmwbench::peakRssGiB;
+using fmwbench::runs;
 
 namespace {
 
@@ -40,18 +45,6 @@ struct Reference {
 };
 constexpr Reference kPythonFp32 {3.72, 3.73, 34.5, 19.9, 1.8};
 constexpr Reference kPythonBf16 {1.18, 1.75, 66.6, 44.7, 1.7};
-
-int runs()
-{
-    const char *env = std::getenv("FMW_BENCH_RUNS");
-    return env && std::atoi(env) > 0 ? std::atoi(env) : 5;
-}
-
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 
 // Seconds per call: one warm-up, then the median of runs().
 double timeIt(const std::function<void()> &f)
@@ -66,30 +59,10 @@ double timeIt(const std::function<void()> &f)
     return median(t);
 }
 
-double peakRssGiB()
-{
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("VmHWM:", 0) == 0)
-            return std::atof(line.c_str() + 6) / (1024.0 * 1024.0);
-    }
-    return 0;
-}
-
-// Florence-2-base (florence2-reference.md, "Real configurations") from the large config file's
-// fields. eos is moved off the vocabulary so every run decodes exactly the asked-for tokens.
+// Florence-2-base; eos moved off the vocabulary so every run decodes exactly the asked-for tokens.
 Florence2Config baseConfig()
 {
-    Florence2Config c;
-    c.vision.dimEmbed = {128, 256, 512, 1024};
-    c.vision.numHeads = {4, 8, 16, 32};
-    c.vision.numGroups = {4, 8, 16, 32};
-    c.vision.projectionDim = 768;
-    c.text.dModel = 768;
-    c.text.encoderLayers = c.text.decoderLayers = 6;
-    c.text.encoderAttentionHeads = c.text.decoderAttentionHeads = 12;
-    c.text.encoderFfnDim = c.text.decoderFfnDim = 3072;
+    Florence2Config c = fmwbench::baseConfig();
     c.text.eosTokenId = -1;
     return c;
 }

@@ -1,0 +1,235 @@
+// florence-cli train / export: fine-tuning through core's TrainingSession (the same worker the
+// workbench uses), and merging an adapter into plain model weights.
+
+#include "cli_commands.h"
+#include "cli_util.h"
+
+#include "engine/training/export_model.h"
+#include "training/training_session.h"
+
+#include <QCoreApplication>
+#include <QMap>
+#include <QTimer>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+
+#include <unistd.h>
+
+namespace fmw::cli {
+
+namespace {
+
+std::atomic<int> g_interrupts {0};
+
+void onInterrupt(int)
+{
+    // the first Ctrl+C stops gracefully (step finished, checkpoint written); the second kills
+    if (g_interrupts.fetch_add(1) >= 1) {
+        std::signal(SIGINT, SIG_DFL);
+        std::raise(SIGINT);
+    }
+}
+
+QString duration(double seconds)
+{
+    const qint64 s = static_cast<qint64>(seconds + 0.5);
+    if (s >= 3600)
+        return QStringLiteral("%1h%2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
+    if (s >= 60)
+        return QStringLiteral("%1m%2s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1s").arg(s);
+}
+
+QString stepLine(const training::StepReport &s)
+{
+    return QStringLiteral("epoch %1/%2  step %3/%4  loss %5  lr %6  %7 samples/s  ETA %8%9")
+        .arg(s.epoch)
+        .arg(s.epochs)
+        .arg(s.optimizerStep)
+        .arg(s.totalOptimizerSteps)
+        .arg(s.loss, 0, 'f', 4)
+        .arg(s.lr, 0, 'g', 3)
+        .arg(s.samplesPerSecond, 0, 'f', 2)
+        .arg(duration(s.etaSeconds))
+        .arg(s.skipped ? QStringLiteral("  (skipped)") : QString());
+}
+
+} // namespace
+
+int train(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Fine-tune Florence-2 (LoRA or full) as a YAML config says. Writes metrics.jsonl, metrics.csv and "
+        "checkpoints/epoch_N (with best and last links) under output_dir. Ctrl+C stops after the current "
+        "step and writes a checkpoint to resume from."));
+    p.addOption({QStringLiteral("config"), QStringLiteral("The YAML config (see configs/config.yaml)."),
+        QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("resume"),
+        QStringLiteral(
+            "Continue from a checkpoint (a checkpoint folder, its checkpoints folder or the run folder)."),
+        QStringLiteral("DIR")});
+    p.addOption(
+        {QStringLiteral("set"), QStringLiteral("Override a config key, e.g. --set lr=1e-4 (repeatable)."),
+            QStringLiteral("KEY=VALUE")});
+    int code = ExitOk;
+    if (!parseArgs(p, args, 0, &code))
+        return code;
+    if (!p.isSet(QStringLiteral("config"))) {
+        err(QStringLiteral("error: --config is required"));
+        return ExitUsage;
+    }
+    training::TrainingRequest request;
+    request.configPath = p.value(QStringLiteral("config"));
+    request.overrides = p.values(QStringLiteral("set"));
+    request.resumeFrom = p.value(QStringLiteral("resume"));
+
+    training::TrainingSession session;
+    session.setStepInterval(0); // the CLI prints every step
+    const bool tty = ::isatty(STDERR_FILENO);
+    bool lineOpen = false;
+    auto endLine = [&] {
+        if (lineOpen) {
+            std::fputc('\n', stderr);
+            lineOpen = false;
+        }
+    };
+    QObject::connect(&session, &training::TrainingSession::logLine, [&](const QString &line) {
+        endLine();
+        err(line);
+    });
+    QObject::connect(
+        &session, &training::TrainingSession::stepProgress, [&](const QVector<training::StepReport> &steps) {
+            for (const training::StepReport &s : steps) {
+                const QByteArray text = stepLine(s).toLocal8Bit();
+                if (tty) {
+                    std::fprintf(stderr, "\r\033[K%s", text.constData());
+                    lineOpen = true;
+                } else {
+                    std::fprintf(stderr, "%s\n", text.constData());
+                }
+            }
+            std::fflush(stderr);
+        });
+    QObject::connect(
+        &session, &training::TrainingSession::epochFinished, [&](const training::EpochReport &e) {
+            endLine();
+            QString line = QStringLiteral("epoch %1/%2 done in %3: train loss %4")
+                               .arg(e.epoch)
+                               .arg(e.epochs)
+                               .arg(duration(e.seconds))
+                               .arg(e.trainLoss, 0, 'f', 4);
+            if (e.valLoss)
+                line += QStringLiteral(", val loss %1%2")
+                            .arg(*e.valLoss, 0, 'f', 4)
+                            .arg(e.improved ? QStringLiteral(" (best)") : QString());
+            line += QStringLiteral(" -> %1").arg(QString::fromStdString(e.checkpoint));
+            out(line);
+            // exact matches per task prefix: captions are judged apart from <OD> box strings
+            QMap<QString, QPair<int, int>> exact;
+            for (const training::PreviewSample &s : e.previews) {
+                auto &[hits, total] = exact[QString::fromStdString(s.prefix)];
+                hits += s.generated == s.reference ? 1 : 0;
+                ++total;
+                out(QStringLiteral("  %1 %2\n    reference: %3\n    generated: %4")
+                        .arg(QString::fromStdString(s.origin), QString::fromStdString(s.prefix),
+                            QString::fromStdString(s.reference), QString::fromStdString(s.generated)));
+            }
+            QStringList parts;
+            for (auto it = exact.begin(); it != exact.end(); ++it)
+                parts << QStringLiteral("%1 %2 of %3")
+                             .arg(it.key())
+                             .arg(it.value().first)
+                             .arg(it.value().second);
+            if (!parts.isEmpty())
+                out(QStringLiteral("  previews equal to the reference: ") + parts.join(QStringLiteral(", ")));
+        });
+    int exitCode = ExitOk;
+    QObject::connect(&session, &training::TrainingSession::finished, [&](const training::TrainingOutcome &o) {
+        endLine();
+        if (!o.ok) {
+            err(QStringLiteral("error: ") + o.error);
+            exitCode = ExitBadInput;
+        } else {
+            const auto &r = o.result;
+            const char *how = r.end == training::RunEnd::Finished ? "finished"
+                : r.end == training::RunEnd::EarlyStopped         ? "stopped early (no improvement)"
+                                                                  : "stopped on request";
+            QString line = QStringLiteral("training %1 after %2 epochs, %3 optimizer steps")
+                               .arg(QString::fromLatin1(how))
+                               .arg(r.epochsDone)
+                               .arg(r.optimizerSteps);
+            if (r.bestValLoss)
+                line += QStringLiteral("; best val loss %1 (%2)")
+                            .arg(*r.bestValLoss, 0, 'f', 4)
+                            .arg(QString::fromStdString(r.bestCheckpoint));
+            if (r.skippedSamples)
+                line += QStringLiteral("; %1 records or images skipped (listed above)").arg(r.skippedSamples);
+            out(line);
+            if (!r.lastCheckpoint.empty())
+                out(QStringLiteral("last checkpoint: %1").arg(QString::fromStdString(r.lastCheckpoint)));
+        }
+        QCoreApplication::exit(exitCode);
+    });
+
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, [&] {
+        if (g_interrupts.load() > 0 && session.isRunning()) {
+            static bool said = false;
+            if (!said) {
+                endLine();
+                err(QStringLiteral("stopping after the current step (Ctrl+C again to kill)..."));
+                said = true;
+            }
+            session.requestStop();
+        }
+    });
+    poll.start(100);
+    QString error;
+    if (!session.start(request, &error)) {
+        err(QStringLiteral("error: ") + error);
+        return ExitBadInput;
+    }
+    QCoreApplication::exec();
+    session.wait();
+    return exitCode;
+}
+
+int exportModel(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        QStringLiteral("Merge a LoRA adapter into the model's weights and write a plain model folder "
+                       "(model.safetensors with "
+                       "the original key names, config, tokenizer and processor files) that --model loads."));
+    p.addOption(
+        {QStringLiteral("model"), QStringLiteral("The base model folder or hub id."), QStringLiteral("M")});
+    p.addOption({QStringLiteral("adapter"), QStringLiteral("The adapter folder (e.g. a checkpoint)."),
+        QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("out"), QStringLiteral("The new model folder (must not exist or be empty)."),
+        QStringLiteral("DIR")});
+    int code = ExitOk;
+    if (!parseArgs(p, args, 0, &code))
+        return code;
+    for (const char *required : {"model", "adapter", "out"}) {
+        if (!p.isSet(QString::fromLatin1(required))) {
+            err(QStringLiteral("error: --%1 is required").arg(QString::fromLatin1(required)));
+            return ExitUsage;
+        }
+    }
+    auto summary = training::exportMergedModel(p.value(QStringLiteral("model")).toStdString(),
+        p.value(QStringLiteral("adapter")).toStdString(), p.value(QStringLiteral("out")).toStdString());
+    if (!summary)
+        return fail(summary.error());
+    out(QStringLiteral("wrote %1: %2 tensors, %3 adapted layers merged")
+            .arg(QString::fromStdString(summary->outDir))
+            .arg(summary->tensors)
+            .arg(summary->mergedLayers));
+    return ExitOk;
+}
+
+} // namespace fmw::cli

@@ -1,0 +1,74 @@
+#pragma once
+// TrainingSession: one training run on a worker QThread, for the CLI and the workbench. It
+// reads the YAML config, builds the JSONL sample sources and runs the engine's Trainer;
+// progress arrives as small value structs through queued signals; steps come in batches at
+// most every `stepInterval` ms (none lost: a chart plots every one), so a fast run cannot
+// flood the GUI's event loop.
+// requestStop() is cooperative: the trainer finishes its optimizer step, writes a checkpoint
+// and returns. No torch type appears here.
+
+#include "engine/training/trainer.h"
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QThread>
+#include <QVector>
+
+#include <atomic>
+#include <climits>
+#include <memory>
+#include <optional>
+
+namespace fmw::training {
+
+struct TrainingRequest {
+    QString configPath;
+    QStringList overrides; // "key=value", applied over the file
+    QString resumeFrom; // checkpoint, checkpoints or run folder; empty: fresh start
+};
+
+struct TrainingOutcome {
+    bool ok = false;
+    QString error; // when !ok
+    TrainingResult result; // when ok
+    QString runDir;
+};
+
+class TrainingSession : public QObject {
+    Q_OBJECT
+public:
+    explicit TrainingSession(QObject *parent = nullptr);
+    ~TrainingSession() override; // asks a running worker to stop and waits for it
+
+    // Starts a run; false with `error` set when one is already running.
+    bool start(const TrainingRequest &request, QString *error = nullptr);
+    // Finish the current step, write a checkpoint, end the run. Thread-safe.
+    void requestStop();
+    bool isRunning() const;
+    bool wait(unsigned long ms = ULONG_MAX);
+
+    void setStepInterval(int ms) { m_stepIntervalMs = ms; }
+
+signals:
+    void logLine(const QString &line);
+    // The steps since the previous signal, oldest first (never empty).
+    void stepProgress(const QVector<fmw::training::StepReport> &steps);
+    void epochFinished(const fmw::training::EpochReport &epoch);
+    void finished(const fmw::training::TrainingOutcome &outcome);
+
+private:
+    void runWorker(const TrainingRequest &request);
+
+    QThread *m_thread = nullptr;
+    std::atomic<bool> m_stop {false};
+    std::atomic<bool> m_running {false};
+    int m_stepIntervalMs = 100;
+};
+
+} // namespace fmw::training
+
+Q_DECLARE_METATYPE(fmw::training::StepReport)
+Q_DECLARE_METATYPE(QVector<fmw::training::StepReport>)
+Q_DECLARE_METATYPE(fmw::training::EpochReport)
+Q_DECLARE_METATYPE(fmw::training::TrainingOutcome)

@@ -1,0 +1,462 @@
+// The trainer on a tiny demo-shaped model (random weights, its own learned tokenizer) and
+// in-memory examples: schedules as transformers computes them, LoRA on the tied lm_head,
+// freezing that really stops updates, exact resume after a stop mid-epoch, crash-proof
+// checkpoint folders, the non-finite guard, early stopping and keep-last-K.
+#include "engine/engine_test.h"
+
+#include "engine/model/tiny_fixture.h"
+#include "engine/model_loader.h"
+#include "engine/training/adapter_files.h"
+#include "engine/training/checkpoint_dir.h"
+#include "engine/training/demo_model.h"
+#include "engine/training/lora.h"
+#include "engine/training/lr_schedule.h"
+#include "engine/training/trainer.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+using namespace fmw;
+using namespace fmw::training;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> kCaptions {"Right pneumothorax.", "Cardiomegaly.", "No acute abnormality.",
+    "Left pleural effusion.", "Right pneumothorax. Cardiomegaly.", "Small left upper zone nodule."};
+
+// Examples in memory: a 64 x 64 gray image whose bright square's position depends on the caption.
+class MemorySource : public SampleSource {
+public:
+    explicit MemorySource(size_t n, bool withBadImage = false)
+    {
+        for (size_t i = 0; i < n; ++i) {
+            const std::string &caption = kCaptions[i % kCaptions.size()];
+            m_texts.push_back({"<CAPTION>", caption, "mem:" + std::to_string(i + 1)});
+        }
+        m_badIndex = withBadImage ? 1 : n;
+    }
+    size_t size() const override { return m_texts.size(); }
+    const SampleText &text(size_t i) const override { return m_texts[i]; }
+    Result<RawSample> load(size_t i) const override
+    {
+        if (i == m_badIndex)
+            return makeError(ErrorCode::Parse, "image is corrupt", "mem:bad.png");
+        RawSample s;
+        s.image = text::ImageU8(64, 64, 1);
+        const int k = static_cast<int>(i % kCaptions.size());
+        for (int y = 0; y < 64; ++y)
+            for (int x = 0; x < 64; ++x)
+                s.image.at(x, y, 0) = static_cast<uint8_t>((x / 16 == k % 4 && y / 16 == k / 4)
+                        ? 230
+                        : 20 + ((x * 7 + y * 3 + static_cast<int>(i)) % 11));
+        s.prefix = m_texts[i].prefix;
+        s.suffix = m_texts[i].suffix;
+        s.origin = m_texts[i].origin;
+        return s;
+    }
+
+private:
+    std::vector<SampleText> m_texts;
+    size_t m_badIndex;
+};
+
+struct TempDir {
+    std::string path;
+    TempDir()
+    {
+        path = (fs::temp_directory_path()
+            / ("fmw-trainer-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++)))
+                   .string();
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+    static int &counter()
+    {
+        static int c = 0;
+        return c;
+    }
+};
+
+// One demo model folder for the whole test binary.
+const std::string &demoModel()
+{
+    static TempDir dir;
+    static const std::string path = [] {
+        const std::string p = dir.path + "/model";
+        DemoModelOptions o;
+        o.imageSize = 64;
+        const Status s = writeDemoModel(p, kCaptions, o);
+        if (!s) {
+            std::fprintf(stderr, "FAIL: writeDemoModel: %s\n", s.error().message.c_str());
+            std::abort();
+        }
+        return p;
+    }();
+    return path;
+}
+
+TrainingOptions baseOptions(const std::string &outDir)
+{
+    TrainingOptions o;
+    o.modelName = demoModel();
+    o.processorName = demoModel();
+    o.randomInit = true;
+    o.finetune = "full";
+    o.precision = "fp32";
+    o.batchSize = 4;
+    o.epochs = 2;
+    o.lr = 1e-3;
+    o.warmupSteps = 1;
+    o.lrScheduler = "linear";
+    o.numWorkers = 1;
+    o.previewSamples = 0;
+    o.keepLastCheckpoints = 0;
+    o.outputDir = outDir;
+    o.threads = 1;
+    return o;
+}
+
+struct Run {
+    std::vector<double> losses;
+    std::vector<std::string> log;
+    Result<TrainingResult> result = makeError(ErrorCode::Internal, "not run");
+};
+
+Run train(TrainingOptions options, std::shared_ptr<const SampleSource> trainSet,
+    std::shared_ptr<const SampleSource> valSet, const std::string &resume = {}, int64_t stopAfterStep = -1)
+{
+    Run run;
+    TrainerSetup setup;
+    setup.options = std::move(options);
+    setup.train = std::move(trainSet);
+    setup.val = std::move(valSet);
+    setup.configYaml = "# test\n";
+    setup.resumeFrom = resume;
+    TrainerEvents events;
+    events.log = [&](const std::string &l) { run.log.push_back(l); };
+    int64_t lastStep = 0;
+    events.step = [&](const StepReport &s) {
+        run.losses.push_back(s.loss);
+        lastStep = s.optimizerStep;
+    };
+    events.stopRequested = [&] { return stopAfterStep >= 0 && lastStep >= stopAfterStep; };
+    auto trainer = Trainer::create(setup, events);
+    if (!trainer) {
+        run.result = trainer.error();
+        return run;
+    }
+    run.result = (*trainer)->run();
+    return run;
+}
+
+std::map<std::string, at::Tensor> snapshot(const std::string &modelDir)
+{
+    auto file = weights::readSafetensors(modelDir + "/model.safetensors");
+    if (!file) {
+        std::fprintf(stderr, "FAIL: %s\n", file.error().message.c_str());
+        std::abort();
+    }
+    return {file->tensors.begin(), file->tensors.end()};
+}
+
+bool contains(const std::vector<std::string> &lines, const std::string &needle)
+{
+    for (const std::string &l : lines)
+        if (l.find(needle) != std::string::npos)
+            return true;
+    return false;
+}
+
+} // namespace
+
+class TestTrainer : public QObject {
+    Q_OBJECT
+
+private slots:
+    void schedulesMatchTransformers()
+    {
+        // get_linear_schedule_with_warmup(10 steps, 2 warmup), peak 1
+        const LrSchedule linear(ScheduleKind::Linear, 1.0, 2, 10);
+        QCOMPARE(linear.lrAt(0), 0.0);
+        QCOMPARE(linear.lrAt(1), 0.5);
+        QCOMPARE(linear.lrAt(2), 1.0);
+        QCOMPARE(linear.lrAt(6), 0.5);
+        QCOMPARE(linear.lrAt(9), 0.125);
+        QCOMPARE(linear.lrAt(10), 0.0);
+        const LrSchedule cosine(ScheduleKind::Cosine, 2.0, 2, 10);
+        QCOMPARE(cosine.lrAt(2), 2.0);
+        QVERIFY(std::abs(cosine.lrAt(6) - 1.0) < 1e-12);
+        QVERIFY(std::abs(cosine.lrAt(4) - (1.0 + std::cos(M_PI * 0.25))) < 1e-12);
+        const LrSchedule constant(ScheduleKind::Constant, 3.0, 0, 10);
+        QCOMPARE(constant.lrAt(0), 3.0);
+        QCOMPARE(constant.lrAt(9), 3.0);
+        QVERIFY(!parseSchedule("step"));
+    }
+
+    void loraOnTiedLmHead()
+    {
+        tiny::Florence2ForConditionalGeneration model = tiny::loadTinyModel();
+        model->eval();
+        const at::Tensor hidden = at::randn({2, 3, model->config().text.dModel});
+        auto &lm = *model->language_model;
+        const at::Tensor base = lm.lmHead(hidden);
+        LoraConfig config;
+        config.targetModules = {"lm_head"};
+        auto adapted = applyLora(*model, config);
+        QVERIFY(adapted.ok());
+        QCOMPARE(adapted->size(), size_t(1));
+        QCOMPARE(adapted->front(), std::string("language_model.lm_head"));
+        // the tied head registers no weight of its own: the state dict is unchanged
+        QVERIFY(!model->named_parameters().contains("language_model.lm_head.weight"));
+        QVERIFY(at::equal(lm.lmHead(hidden), base)); // B = 0
+        QVERIFY(lm.nextTokens(hidden.slice(1, 0, 1), {}).empty()); // the screen steps aside
+        {
+            torch::NoGradGuard noGrad;
+            lm.lm_head->lora_B->weight.normal_(0, 0.1);
+        }
+        const double scaling = lm.lm_head->loraScaling();
+        const at::Tensor expected = base
+            + at::matmul(at::matmul(hidden, lm.lm_head->lora_A->weight.t()), lm.lm_head->lora_B->weight.t())
+                * scaling;
+        QVERIFY(at::allclose(lm.lmHead(hidden), expected, 1e-5, 1e-6));
+        // merging would change the embeddings too: the adapter stays active, named
+        const auto kept = mergeLora(*model);
+        QCOMPARE(kept.size(), size_t(1));
+        QVERIFY(at::allclose(lm.lmHead(hidden), expected, 1e-5, 1e-6));
+        // saved and loaded again into a fresh model: the same logits
+        TempDir dir;
+        QVERIFY(saveAdapter(*model, config, dir.path + "/adapter").ok());
+        tiny::Florence2ForConditionalGeneration fresh = tiny::loadTinyModel();
+        fresh->eval();
+        QVERIFY(loadAdapter(*fresh, dir.path + "/adapter").ok());
+        QVERIFY(at::equal(fresh->language_model->lmHead(hidden), lm.lmHead(hidden)));
+    }
+
+    void freezingStopsUpdates()
+    {
+        TempDir out;
+        TrainingOptions o = baseOptions(out.path);
+        o.epochs = 1;
+        o.freeze = {"vision_tower", "encoder"};
+        auto data = std::make_shared<MemorySource>(8);
+        Run run = train(o, data, nullptr);
+        QVERIFY2(run.result.ok(), run.result.ok() ? "" : run.result.error().message.c_str());
+        QVERIFY(contains(run.log, "vision_tower: 0 trainable"));
+        QVERIFY(contains(run.log, "encoder: 0 trainable"));
+        // the initial weights are the seeded random init: rebuild them and compare
+        engine::LoadModelOptions load;
+        load.randomInitWithoutWeights = true;
+        load.initSeed = o.seed;
+        load.needProcessor = false;
+        auto initial = engine::loadModel(demoModel(), load);
+        QVERIFY(initial.ok());
+        const auto after = snapshot(out.path + "/checkpoints/epoch_1");
+        int64_t changedFrozen = 0, changedTrained = 0, frozenCount = 0;
+        for (const auto &item : initial->model->named_parameters(true)) {
+            const std::string &name = item.key();
+            const bool frozen
+                = name.rfind("vision_tower.", 0) == 0 || name.rfind("language_model.model.encoder.", 0) == 0;
+            const bool same = at::equal(item.value(), after.at(name));
+            if (frozen) {
+                ++frozenCount;
+                changedFrozen += same ? 0 : 1;
+                if (!same)
+                    std::fprintf(stderr, "changed although frozen: %s\n", name.c_str());
+            } else {
+                changedTrained += same ? 0 : 1;
+            }
+        }
+        QVERIFY(frozenCount > 10);
+        QCOMPARE(changedFrozen, int64_t(0));
+        QVERIFY(changedTrained > 10);
+    }
+
+    void resumeContinuesExactly()
+    {
+        auto data = std::make_shared<MemorySource>(10);
+        auto val = std::make_shared<MemorySource>(4);
+        TempDir a, b;
+        TrainingOptions o = baseOptions(a.path);
+        o.epochs = 3;
+        o.lrScheduler = "cosine";
+        Run whole = train(o, data, val);
+        QVERIFY2(whole.result.ok(), whole.result.ok() ? "" : whole.result.error().message.c_str());
+        QCOMPARE(whole.losses.size(), size_t(9)); // 3 batches of <= 4 per epoch
+
+        // stopped mid-epoch 2 (after step 4), then resumed from the run folder
+        o.outputDir = b.path;
+        Run first = train(o, data, val, {}, 4);
+        QVERIFY(first.result.ok());
+        QVERIFY(first.result->end == RunEnd::Stopped);
+        QVERIFY(fs::exists(b.path + "/checkpoints/step_4/checkpoint.json"));
+        Run second = train(o, data, val, b.path);
+        QVERIFY2(second.result.ok(), second.result.ok() ? "" : second.result.error().message.c_str());
+        std::vector<double> joined = first.losses;
+        joined.insert(joined.end(), second.losses.begin(), second.losses.end());
+        QCOMPARE(joined.size(), whole.losses.size());
+        for (size_t i = 0; i < joined.size(); ++i)
+            QVERIFY2(std::abs(joined[i] - whole.losses[i]) <= 1e-6,
+                ("step " + std::to_string(i + 1) + ": " + std::to_string(joined[i]) + " vs "
+                    + std::to_string(whole.losses[i]))
+                    .c_str());
+        // the same final weights
+        const auto wa = snapshot(a.path + "/checkpoints/epoch_3");
+        const auto wb = snapshot(b.path + "/checkpoints/epoch_3");
+        for (const auto &[name, t] : wa)
+            QVERIFY2(at::allclose(t, wb.at(name), 0, 1e-6), name.c_str());
+        // both runs keep the same metrics
+        QVERIFY(fs::exists(b.path + "/metrics.csv"));
+        QVERIFY(fs::is_symlink(b.path + "/checkpoints/last"));
+        QCOMPARE(fs::read_symlink(b.path + "/checkpoints/last").string(), std::string("epoch_3"));
+    }
+
+    void loraRunWritesAdaptersAndPointers()
+    {
+        TempDir out;
+        TrainingOptions o = baseOptions(out.path);
+        o.finetune = "lora";
+        o.loraTargetModules = {"q_proj", "v_proj", "fc1", "lm_head"}; // fc1: LoRA before a fused GELU
+        o.epochs = 3;
+        o.lr = 5e-3;
+        o.keepLastCheckpoints = 1;
+        auto data = std::make_shared<MemorySource>(8);
+        auto val = std::make_shared<MemorySource>(4);
+        Run run = train(o, data, val);
+        QVERIFY2(run.result.ok(), run.result.ok() ? "" : run.result.error().message.c_str());
+        const std::string ck = out.path + "/checkpoints";
+        QVERIFY(fs::exists(ck + "/epoch_3/adapter_model.safetensors"));
+        QVERIFY(fs::exists(ck + "/epoch_3/adapter_config.json"));
+        QVERIFY(fs::exists(ck + "/epoch_3/optimizer.pt"));
+        QVERIFY(!fs::exists(ck + "/epoch_3/model.safetensors"));
+        QVERIFY(verifyCheckpointDir(ck + "/epoch_3").ok());
+        // keep_last_checkpoints 1: the last and the best remain
+        const std::string best = fs::read_symlink(ck + "/best").string();
+        QVERIFY(fs::exists(ck + "/" + best));
+        int64_t folders = 0;
+        for (const auto &e : fs::directory_iterator(ck))
+            folders += (e.is_directory() && !e.is_symlink()) ? 1 : 0;
+        QCOMPARE(folders, best == "epoch_3" ? int64_t(1) : int64_t(2));
+        // fc1 names DaViT's MLP layers too: adapters there, the base frozen
+        QVERIFY(!contains(run.log, "vision_tower: 0 trainable"));
+        QVERIFY(contains(run.log, "lm_head: "));
+    }
+
+    void checkpointFoldersAreAllOrNothing()
+    {
+        TempDir dir;
+        const std::string ck = dir.path + "/checkpoints";
+        // a fill that fails leaves nothing behind
+        const Status failed = writeCheckpointDir(ck, "epoch_1", [](const std::string &d) -> Status {
+            std::ofstream(d + "/a.bin") << "partial";
+            return makeError(ErrorCode::Io, "disk full");
+        });
+        QVERIFY(!failed);
+        QVERIFY(!fs::exists(ck + "/epoch_1"));
+        QVERIFY(writeCheckpointDir(ck, "epoch_1", [](const std::string &d) -> Status {
+            std::ofstream(d + "/a.bin") << "0123456789";
+            return {};
+        }).ok());
+        QVERIFY(verifyCheckpointDir(ck + "/epoch_1").ok());
+        // what a kill leaves: a folder without manifest, a truncated file, a temporary
+        fs::create_directories(ck + "/epoch_2");
+        std::ofstream(ck + "/epoch_2/a.bin") << "01234";
+        fs::copy(ck + "/epoch_1", ck + "/epoch_3", fs::copy_options::recursive);
+        fs::resize_file(ck + "/epoch_3/a.bin", 3);
+        fs::create_directories(ck + "/.tmp-epoch_4-123");
+        const auto entries = listCheckpointDirs(ck);
+        QCOMPARE(entries.size(), size_t(3));
+        int complete = 0;
+        for (const auto &e : entries) {
+            complete += e.complete ? 1 : 0;
+            if (e.name == "epoch_3")
+                QVERIFY(e.problem.find("a.bin has 3 bytes") != std::string::npos);
+            if (e.name == "epoch_2")
+                QVERIFY(e.problem.find("checkpoint.json") != std::string::npos);
+        }
+        QCOMPARE(complete, 1);
+        auto resolved = resolveCheckpoint(ck);
+        QVERIFY(resolved.ok());
+        QCOMPARE(fs::path(*resolved).filename().string(), std::string("epoch_1"));
+        QVERIFY(!resolveCheckpoint(ck + "/epoch_3"));
+        QCOMPARE(removeStaleTemporaries(ck).size(), size_t(1));
+        QVERIFY(setPointer(ck, "last", "epoch_1").ok());
+        QVERIFY(verifyCheckpointDir(ck + "/last").ok());
+    }
+
+    void badDataIsSkippedAndCounted()
+    {
+        TempDir out;
+        TrainingOptions o = baseOptions(out.path);
+        o.epochs = 1;
+        auto data = std::make_shared<MemorySource>(8, true);
+        Run run = train(o, data, nullptr);
+        QVERIFY2(run.result.ok(), run.result.ok() ? "" : run.result.error().message.c_str());
+        QCOMPARE(run.result->skippedSamples, int64_t(1));
+        QVERIFY(contains(run.log, "image is corrupt"));
+    }
+
+    void nonFiniteLossStopsTheRun()
+    {
+        TempDir out;
+        TrainingOptions o = baseOptions(out.path);
+        o.epochs = 20;
+        o.lr = 1e30;
+        o.warmupSteps = 0;
+        o.maxGradNorm = 0;
+        o.maxBadSteps = 2;
+        auto data = std::make_shared<MemorySource>(8);
+        Run run = train(o, data, nullptr);
+        QVERIFY(!run.result.ok());
+        QVERIFY(run.result.error().message.find("non-finite") != std::string::npos);
+        QVERIFY(contains(run.log, "step skipped"));
+    }
+
+    void earlyStoppingWithPatience()
+    {
+        TempDir out;
+        TrainingOptions o = baseOptions(out.path);
+        o.epochs = 5;
+        o.lr = 1e-12; // val loss cannot improve by min_delta
+        o.earlyStoppingPatience = 1;
+        o.earlyStoppingMinDelta = 1e-3;
+        auto data = std::make_shared<MemorySource>(4);
+        auto val = std::make_shared<MemorySource>(4);
+        Run run = train(o, data, val);
+        QVERIFY(run.result.ok());
+        QVERIFY(run.result->end == RunEnd::EarlyStopped);
+        QCOMPARE(run.result->epochsDone, int64_t(2));
+        QCOMPARE(fs::read_symlink(out.path + "/checkpoints/best").string(), std::string("epoch_1"));
+    }
+
+    void configErrorsNameTheKey()
+    {
+        TempDir out;
+        TrainingOptions o = baseOptions(out.path);
+        o.finetune = "lora";
+        o.loraTargetModules = {"o_proj"};
+        Run run = train(o, std::make_shared<MemorySource>(4), nullptr);
+        QVERIFY(!run.result.ok());
+        QVERIFY(run.result.error().message.find("'o_proj' names no linear layer") != std::string::npos);
+        QVERIFY(run.result.error().message.find("out_proj") != std::string::npos);
+        o = baseOptions(out.path);
+        o.precision = "bf16"; // full fine-tuning keeps fp32 weights
+        run = train(o, std::make_shared<MemorySource>(4), nullptr);
+        QVERIFY(!run.result.ok());
+        QVERIFY(run.result.error().message.find("precision") != std::string::npos);
+    }
+};
+
+FMW_TEST_MAIN(TestTrainer, schedulesMatchTransformers, loraOnTiedLmHead, freezingStopsUpdates,
+    resumeContinuesExactly, loraRunWritesAdaptersAndPointers, checkpointFoldersAreAllOrNothing,
+    badDataIsSkippedAndCounted, nonFiniteLossStopsTheRun, earlyStoppingWithPatience, configErrorsNameTheKey)
+#include "tst_trainer.moc"
