@@ -36,11 +36,10 @@ int fail(const Error &error)
     return ExitBadInput;
 }
 
-bool parseArgs(QCommandLineParser &parser, const QStringList &args, int expectedPositional,
-               int *exitCode)
+bool parseArgs(QCommandLineParser &parser, const QStringList &args, int expectedPositional, int *exitCode)
 {
-    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")},
-                                  QStringLiteral("Show this help."));
+    const QCommandLineOption help(
+        {QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help."));
     parser.addOption(help);
     if (!parser.parse(args)) {
         err(QStringLiteral("error: ") + parser.errorText());
@@ -61,6 +60,22 @@ bool parseArgs(QCommandLineParser &parser, const QStringList &args, int expected
         *exitCode = ExitUsage;
         return false;
     }
+    return true;
+}
+
+bool readInt(const QString &text, const QString &name, qint64 lo, qint64 hi, qint64 *value)
+{
+    bool ok = false;
+    const qint64 v = text.toLongLong(&ok);
+    if (!ok || v < lo || v > hi) {
+        err(QStringLiteral("error: --%1 must be an integer in %2..%3, got '%4'")
+                .arg(name)
+                .arg(lo)
+                .arg(hi)
+                .arg(text));
+        return false;
+    }
+    *value = v;
     return true;
 }
 

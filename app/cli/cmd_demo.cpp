@@ -10,26 +10,6 @@
 
 namespace fmw::cli {
 
-namespace {
-
-bool readInt(const QString &text, const QString &name, qint64 lo, qint64 hi, qint64 *value)
-{
-    bool ok = false;
-    const qint64 v = text.toLongLong(&ok);
-    if (!ok || v < lo || v > hi) {
-        err(QStringLiteral("error: --%1 must be an integer in %2..%3, got '%4'")
-                .arg(name)
-                .arg(lo)
-                .arg(hi)
-                .arg(text));
-        return false;
-    }
-    *value = v;
-    return true;
-}
-
-} // namespace
-
 int makeDemoDataset(const QStringList &args)
 {
     QCommandLineParser parser;
@@ -37,17 +17,18 @@ int makeDemoDataset(const QStringList &args)
         "Writes a synthetic chest X-ray dataset (PNG and DICOM images, <CAPTION>, <DETAILED_CAPTION> "
         "and <OD> records, train/val/test splits) into a new or empty folder. The same options "
         "always give byte-identical files."));
-    const QCommandLineOption outOpt(QStringLiteral("out"), QStringLiteral("Output folder (new or empty)."),
-                                    QStringLiteral("DIR"));
-    const QCommandLineOption countOpt(QStringLiteral("count"), QStringLiteral("Number of images (default 100)."),
-                                      QStringLiteral("N"), QStringLiteral("100"));
+    const QCommandLineOption outOpt(
+        QStringLiteral("out"), QStringLiteral("Output folder (new or empty)."), QStringLiteral("DIR"));
+    const QCommandLineOption countOpt(QStringLiteral("count"),
+        QStringLiteral("Number of images (default 100)."), QStringLiteral("N"), QStringLiteral("100"));
     const QCommandLineOption seedOpt(QStringLiteral("seed"), QStringLiteral("Random seed (default 1)."),
-                                     QStringLiteral("S"), QStringLiteral("1"));
-    const QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Image width and height in pixels (default 512)."),
-                                     QStringLiteral("PX"), QStringLiteral("512"));
+        QStringLiteral("S"), QStringLiteral("1"));
+    const QCommandLineOption sizeOpt(QStringLiteral("size"),
+        QStringLiteral("Image width and height in pixels (default 512)."), QStringLiteral("PX"),
+        QStringLiteral("512"));
     const QCommandLineOption dicomOpt(QStringLiteral("dicom-fraction"),
-                                      QStringLiteral("Share of images written as DICOM, 0..1 (default 0.1)."),
-                                      QStringLiteral("F"), QStringLiteral("0.1"));
+        QStringLiteral("Share of images written as DICOM, 0..1 (default 0.1)."), QStringLiteral("F"),
+        QStringLiteral("0.1"));
     parser.addOptions({outOpt, countOpt, seedOpt, sizeOpt, dicomOpt});
     int exitCode = ExitOk;
     if (!parseArgs(parser, args, 0, &exitCode))
@@ -66,7 +47,8 @@ int makeDemoDataset(const QStringList &args)
     if (!readInt(parser.value(seedOpt), QStringLiteral("seed"), 0, 0xFFFFFFFFLL, &value))
         return ExitUsage;
     options.seed = quint32(value);
-    if (!readInt(parser.value(sizeOpt), QStringLiteral("size"), demo::kMinDemoSize, demo::kMaxDemoSize, &value))
+    if (!readInt(
+            parser.value(sizeOpt), QStringLiteral("size"), demo::kMinDemoSize, demo::kMaxDemoSize, &value))
         return ExitUsage;
     options.size = int(value);
     bool ok = false;
@@ -82,7 +64,8 @@ int makeDemoDataset(const QStringList &args)
     if (!written)
         return fail(written.error());
     const demo::DemoSummary &s = written.value();
-    out(QStringLiteral("wrote %1 synthetic images (%2 DICOM, %3 with findings) to %4: train %5, val %6, test %7")
+    out(QStringLiteral(
+        "wrote %1 synthetic images (%2 DICOM, %3 with findings) to %4: train %5, val %6, test %7")
             .arg(s.images)
             .arg(s.dicom)
             .arg(s.withFindings)

@@ -20,22 +20,6 @@ namespace fmw::cli {
 
 namespace {
 
-bool readInt(const QString &text, const QString &name, qint64 lo, qint64 hi, qint64 *value)
-{
-    bool ok = false;
-    const qint64 v = text.toLongLong(&ok);
-    if (!ok || v < lo || v > hi) {
-        err(QStringLiteral("error: --%1 must be an integer in %2..%3, got '%4'")
-                .arg(name)
-                .arg(lo)
-                .arg(hi)
-                .arg(text));
-        return false;
-    }
-    *value = v;
-    return true;
-}
-
 // Every `suffix` of every *.jsonl file in `dir` (file names in order, lines in order).
 Result<std::vector<std::string>> readSuffixes(const QString &dir)
 {

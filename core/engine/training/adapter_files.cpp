@@ -76,13 +76,8 @@ Status saveAdapter(
         {"alpha_pattern", nlohmann::json::object()},
         {"revision", nullptr},
     };
-    const std::string text = json.dump(2) + "\n";
-    weights::AtomicFileWriter writer((std::filesystem::path(dir) / kConfigFile).string());
-    if (Status st = writer.open(); !st)
-        return st;
-    if (Status st = writer.write(text.data(), text.size()); !st)
-        return st;
-    return writer.commit();
+    return weights::writeFileAtomically(
+        (std::filesystem::path(dir) / kConfigFile).string(), json.dump(2) + "\n");
 }
 
 Result<LoraConfig> loadAdapter(torch::nn::Module &model, const std::string &dir)

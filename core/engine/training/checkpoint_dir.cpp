@@ -35,16 +35,6 @@ Status fsyncPath(const std::string &path)
     return {};
 }
 
-Status writeText(const std::string &path, const std::string &text)
-{
-    weights::AtomicFileWriter writer(path);
-    if (Status s = writer.open(); !s)
-        return s;
-    if (Status s = writer.write(text.data(), text.size()); !s)
-        return s;
-    return writer.commit();
-}
-
 // "epoch_12" -> (0, 12), "step_7" -> (1, 7); anything else -> (-1, 0)
 std::pair<int, long long> kindAndNumber(const std::string &name)
 {
@@ -95,7 +85,7 @@ Status writeCheckpointDir(const std::string &checkpointsDir, const std::string &
         files[entry.path().filename().string()] = static_cast<uint64_t>(entry.file_size());
     }
     nlohmann::json manifest {{"format", "florence-workbench checkpoint 1"}, {"name", name}, {"files", files}};
-    if (Status s = writeText(tmp + "/" + kManifest, manifest.dump(2) + "\n"); !s) {
+    if (Status s = weights::writeFileAtomically(tmp + "/" + kManifest, manifest.dump(2) + "\n"); !s) {
         cleanup();
         return s;
     }

@@ -212,16 +212,6 @@ std::string readmeText(const DemoModelOptions &o, const DemoModelSummary &s, siz
     return r.str();
 }
 
-Status writeFile(const std::string &path, const std::string &text)
-{
-    weights::AtomicFileWriter writer(path);
-    if (Status s = writer.open(); !s)
-        return s;
-    if (Status s = writer.write(text.data(), text.size()); !s)
-        return s;
-    return writer.commit();
-}
-
 Status prepareFolder(const std::string &dir)
 {
     std::error_code ec;
@@ -289,7 +279,7 @@ Status writeDemoModel(const std::string &outDir, const std::vector<std::string> 
     if (Status s = prepareFolder(outDir); !s)
         return s;
     for (const auto &[name, content] : files) {
-        if (Status s = writeFile((fs::path(outDir) / name).string(), content); !s)
+        if (Status s = weights::writeFileAtomically((fs::path(outDir) / name).string(), content); !s)
             return s;
         summary.files.push_back(name);
     }

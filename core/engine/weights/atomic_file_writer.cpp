@@ -27,7 +27,10 @@ Error ioError(const std::string &what, const std::string &path)
 
 } // namespace
 
-AtomicFileWriter::AtomicFileWriter(std::string path) : m_path(std::move(path)) {}
+AtomicFileWriter::AtomicFileWriter(std::string path)
+    : m_path(std::move(path))
+{
+}
 
 AtomicFileWriter::~AtomicFileWriter()
 {
@@ -93,6 +96,16 @@ Status AtomicFileWriter::commit()
         ::close(dir);
     }
     return {};
+}
+
+Status writeFileAtomically(const std::string &path, const std::string &bytes)
+{
+    AtomicFileWriter writer(path);
+    if (Status s = writer.open(); !s)
+        return s;
+    if (Status s = writer.write(bytes.data(), bytes.size()); !s)
+        return s;
+    return writer.commit();
 }
 
 } // namespace fmw::weights

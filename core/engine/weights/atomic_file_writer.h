@@ -13,7 +13,7 @@ namespace fmw::weights {
 class AtomicFileWriter {
 public:
     explicit AtomicFileWriter(std::string path);
-    ~AtomicFileWriter();  // removes the temporary file unless committed
+    ~AtomicFileWriter(); // removes the temporary file unless committed
     AtomicFileWriter(const AtomicFileWriter &) = delete;
     AtomicFileWriter &operator=(const AtomicFileWriter &) = delete;
 
@@ -33,5 +33,8 @@ private:
     bool m_committed = false;
     Status m_status;
 };
+
+// The whole of `bytes` as `path`, through an AtomicFileWriter.
+Status writeFileAtomically(const std::string &path, const std::string &bytes);
 
 } // namespace fmw::weights
