@@ -85,7 +85,7 @@ Result<LoadedModel> loadModel(const std::string &modelSpec, const LoadModelOptio
         configureThreads();
         loaded.model = florence2::Florence2ForConditionalGeneration(loaded.config);
         if (weightsPath.empty()) {
-            initWeights(*loaded.model, 0.02, options.initSeed);
+            initWeights(*loaded.model, loaded.config.text.initStd, options.initSeed);
         } else {
             const weights::ShapeMap expected = loaded.model->stateDictShapes();
             weights::LoadOptions load;

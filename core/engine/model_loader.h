@@ -20,8 +20,9 @@ struct LoadModelOptions {
     std::string device = "cpu";
     c10::ScalarType dtype = c10::kFloat;
     bool needProcessor = true;
-    // Without a weights file the model keeps a random initialisation (initWeights) instead of
-    // failing: the demo model is trained from scratch. A weights file, when there, is loaded.
+    // Without a weights file the model keeps a random initialisation (initWeights with the
+    // config's text_config.init_std) instead of failing: the demo model is trained from
+    // scratch. A weights file, when there, is loaded.
     bool randomInitWithoutWeights = false;
     uint64_t initSeed = 0;
 };

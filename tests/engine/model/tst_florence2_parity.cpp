@@ -201,14 +201,12 @@ void TestFlorence2Parity::gradientsAndSgdStepMatchGolden()
     {
         Florence2ForConditionalGeneration probe = loadTinyModel();
         probe->zero_grad();
-        EncoderOutput enc;
-        {
-            torch::NoGradGuard noGrad;
-            enc = probe->encode(g("pixel_values"), g("input_ids"));
-        }
+        // the encoder with autograd on, as above: without it the vision kernels take over, whose
+        // roundings differ in the last bits
+        const EncoderOutput enc = probe->encode(g("pixel_values"), g("input_ids"));
         const at::Tensor decoderIds = g("decoder_input_ids").to(testDevice());
         const at::Tensor hidden
-            = probe->language_model->model->decoder(decoderIds, enc.lastHiddenState).detach();
+            = probe->language_model->model->decoder(decoderIds, enc.lastHiddenState.detach()).detach();
         const at::Tensor logits = probe->language_model->lmHead(hidden);
         probe->loss(logits, g("labels")).backward();
         const at::Tensor padRow = probe->language_model->model->shared->weight.grad()[1];

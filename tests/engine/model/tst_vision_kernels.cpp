@@ -4,11 +4,12 @@
 // counts off the vector width, fp32/bf16 inputs and weights. Also when they must step aside
 // (gradients, odd shapes, the switch), that the modules that use them (DaViT's Mlp and
 // depthwise convolution, BART's feed-forward) take them, and give the same values with the
-// kernels on or off.
+// kernels on or off. The fused window and channel attentions against float64 references.
 #include "engine/engine_test.h"
 
 #include "cpu_features.h"
 
+#include "engine/model/florence2/channel_attention.h"
 #include "engine/model/florence2/depth_wise_conv2d.h"
 #include "engine/model/florence2/functional.h"
 #include "engine/model/florence2/mlp.h"
@@ -83,6 +84,25 @@ double convError(const at::Tensor &got, const at::Tensor &x, const at::Tensor &w
     if (got.scalar_type() == at::kBFloat16)
         bound = bound + ref.abs() * (1.0 / 256.0);
     return ((got.to(at::kDouble) - ref).abs() / bound).max().item<double>();
+}
+
+// Largest |got - ref| / bound of an attention output against its float64 reference: bound =
+// magnitude (the weights applied to |v|) times the weights' relative error from the fp32
+// scores plus `sums` (the value sums' roundings), and for bf16 output one rounding more (bf16
+// inputs are exact).
+double attentionError(const at::Tensor &got, const at::Tensor &ref, const at::Tensor &magnitude,
+    const at::Tensor &weightError, double sums)
+{
+    at::Tensor bound = magnitude * (weightError + sums) + 1e-30;
+    if (got.scalar_type() == at::kBFloat16)
+        bound = bound + ref.abs() * (1.0 / 256.0);
+    return ((got.to(at::kDouble) - ref).abs() / bound).max().item<double>();
+}
+
+std::string attentionCase(c10::ScalarType dtype, int64_t N, int64_t d, double err)
+{
+    return std::string(dtype == at::kFloat ? "fp32" : "bf16") + " N " + std::to_string(N) + " d " + std::to_string(d)
+        + ": error " + std::to_string(err) + " x the bound";
 }
 
 } // namespace
@@ -224,6 +244,137 @@ private slots:
         QVERIFY(!depthwiseConv3x3Applies(at::randn({1, 12, 16}), at::randn({16, 1, 3, 3}), {}));
     }
 
+    void windowAttentionMatchesFloat64Reference()
+    {
+        // q, k, v as the window attention passes them: views of one qkv projection
+        // [B, N, 3, H, d] -> [3, B, H, N, d]; window sizes 4 (the demo), 7, 12 (Florence-2) and
+        // the odd N = 1 and 250; head dims 16..64; the scores' scale as DaViT's
+        torch::NoGradGuard noGrad;
+        int cases = 0;
+        for (const auto dtype : {at::kFloat, at::kBFloat16})
+            for (const int64_t N : {1, 16, 49, 144, 250})
+                for (const int64_t d : {16, 32, 48, 64}) {
+                    const int64_t B = 3, H = 2;
+                    at::Tensor qkv = at::randn({B, N, 3, H, d}).to(dtype).permute({2, 0, 3, 1, 4});
+                    // large logits too: the softmax's max shift and exp must hold over a wide range
+                    const double scale = (N == 49 ? 4.0 : 1.0) / std::sqrt(static_cast<double>(d));
+                    const at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
+                    QCOMPARE(windowAttentionApplies(q, k, v, {}), cpuHasAvx512());
+                    if (!cpuHasAvx512())
+                        continue;
+                    const at::Tensor got = windowAttention(q, k, v, scale);
+                    QCOMPARE(got.sizes(), q.sizes());
+                    QCOMPARE(got.scalar_type(), dtype);
+                    QVERIFY(got.transpose(1, 2).is_contiguous()); // [B, N, H, d] underneath
+                    const at::Tensor qd = q.to(at::kDouble) * scale;
+                    const at::Tensor w = at::softmax(at::matmul(qd, k.to(at::kDouble).transpose(-2, -1)), -1);
+                    const at::Tensor ref = at::matmul(w, v.to(at::kDouble));
+                    // |error| per output against sum |p||v|: a score's fp32 error (d + 2 roundings of
+                    // sum |q||k|) moves the weights of its row by up to twice the largest one
+                    // relatively, plus the exp's, the sums' and the products' roundings
+                    const at::Tensor magnitude = at::matmul(w, v.to(at::kDouble).abs());
+                    const at::Tensor scoreError
+                        = std::get<0>(
+                              at::matmul(qd.abs(), k.to(at::kDouble).abs().transpose(-2, -1)).max(-1, true))
+                        * (static_cast<double>(d + 2) * std::ldexp(1.0, -24));
+                    const double err = attentionError(got, ref, magnitude, scoreError * 2.0, 2e-6);
+                    QVERIFY2(err <= 1.0, attentionCase(dtype, N, d, err).c_str());
+                    // and what attention() returns for these operands is this kernel's result
+                    QVERIFY(at::equal(attention(q, k, v, {}, scale, 0.0, false), got));
+                    ++cases;
+                }
+        QCOMPARE(cases, cpuHasAvx512() ? 40 : 0);
+        if (!cpuHasAvx512())
+            return;
+        // where it steps aside: a mask, fp16 or mixed dtypes, N > 256, a head dim off 16,
+        // strided rows, gradients
+        const at::Tensor q = at::randn({1, 2, 16, 32});
+        QVERIFY(!windowAttentionApplies(q, q, q, at::zeros({1, 1, 16, 16})));
+        const at::Tensor half = q.to(at::kHalf);
+        QVERIFY(!windowAttentionApplies(half, half, half, {}));
+        QVERIFY(!windowAttentionApplies(q, q.to(at::kBFloat16), q, {}));
+        const at::Tensor tall = at::randn({1, 1, 257, 32});
+        QVERIFY(!windowAttentionApplies(tall, tall, tall, {}));
+        const at::Tensor narrow = at::randn({1, 2, 16, 24});
+        QVERIFY(!windowAttentionApplies(narrow, narrow, narrow, {}));
+        const at::Tensor strided = at::randn({1, 2, 32, 16}).transpose(2, 3);
+        QVERIFY(!windowAttentionApplies(strided, strided, strided, {}));
+        const at::Tensor cross = at::randn({1, 2, 8, 32});
+        QVERIFY(!windowAttentionApplies(q, cross, cross, {}));
+        {
+            at::AutoGradMode grad(true);
+            const at::Tensor trainable = at::randn({1, 2, 16, 32}).requires_grad_();
+            QVERIFY(!windowAttentionApplies(trainable, q, q, {}));
+        }
+        const KernelSwitch off(false);
+        QVERIFY(!windowAttentionApplies(q, q, q, {}));
+    }
+
+    void channelAttentionMatchesFloat64Reference()
+    {
+        // q, k, v as DaViT's channel attention takes them from its qkv projection; token counts
+        // from 1 to past a few 64-token tiles, head dims 16..64; scale N^-0.5 as DaViT's
+        torch::NoGradGuard noGrad;
+        int cases = 0;
+        for (const auto dtype : {at::kFloat, at::kBFloat16})
+            for (const int64_t N : {1, 7, 64, 200, 1000})
+                for (const int64_t d : {16, 32, 48, 64}) {
+                    const int64_t B = 2, G = 3;
+                    const at::Tensor qkv = at::randn({B, N, 3, G, d}).to(dtype).permute({2, 0, 3, 1, 4});
+                    const at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
+                    const double scale = 1.0 / std::sqrt(static_cast<double>(N));
+                    QCOMPARE(channelAttentionApplies(q, k, v), cpuHasAvx512());
+                    if (!cpuHasAvx512())
+                        continue;
+                    const at::Tensor got = channelAttention(q, k, v, scale);
+                    QCOMPARE(got.sizes(), (std::vector<int64_t> {B, N, G * d}));
+                    QCOMPARE(got.scalar_type(), dtype);
+                    // float64: softmax((q s)^T k) [B, G, d, d] applied to v^T, back to [B, N, G*d]
+                    const at::Tensor qd = q.to(at::kDouble) * scale, kd = k.to(at::kDouble), vd = v.to(at::kDouble);
+                    const at::Tensor w = at::softmax(at::matmul(qd.transpose(-1, -2), kd), -1);
+                    auto tokensMajor = [&](const at::Tensor &t) {
+                        return t.transpose(-1, -2).transpose(1, 2).reshape({B, N, G * d});
+                    };
+                    const at::Tensor ref = tokensMajor(at::matmul(w, vd.transpose(-1, -2)));
+                    const at::Tensor magnitude = tokensMajor(at::matmul(w, vd.abs().transpose(-1, -2)));
+                    // a score's fp32 error: N + 2 roundings of sum |q||k|, moving its row's
+                    // weights by up to twice the largest one relatively; then d products summed
+                    const at::Tensor scoreError
+                        = std::get<0>(at::matmul(qd.abs().transpose(-1, -2), kd.abs()).max(-1, true))
+                        * (static_cast<double>(N + 2) * std::ldexp(1.0, -24));
+                    // [B, G, d, 1] per output channel -> [B, N, G*d]
+                    const at::Tensor rowError
+                        = scoreError.squeeze(-1).unsqueeze(1).expand({B, N, G, d}).reshape({B, N, G * d});
+                    const double err = attentionError(got, ref, magnitude, rowError * 2.0, 8e-6);
+                    QVERIFY2(err <= 1.0, attentionCase(dtype, N, d, err).c_str());
+                    ++cases;
+                }
+        QCOMPARE(cases, cpuHasAvx512() ? 40 : 0);
+        if (!cpuHasAvx512())
+            return;
+        // the module takes it: ChannelAttention's output is proj(kernel)
+        torch::manual_seed(5);
+        ChannelAttention module(ChannelAttentionOptions {64, 2, true});
+        const at::Tensor x = at::randn({2, 50, 64});
+        MapSize size {5, 10};
+        const at::Tensor qkv = module->qkv(x).reshape({2, 50, 3, 2, 32}).permute({2, 0, 3, 1, 4});
+        QVERIFY(at::equal(module(x, size),
+            module->proj(channelAttention(qkv[0], qkv[1], qkv[2], 1.0 / std::sqrt(50.0)))));
+        // where it steps aside: fp16, mixed dtypes, a head dim off 16, differing strides, gradients
+        const at::Tensor q = at::randn({1, 2, 20, 32});
+        QVERIFY(!channelAttentionApplies(q.to(at::kHalf), q.to(at::kHalf), q.to(at::kHalf)));
+        QVERIFY(!channelAttentionApplies(q, q.to(at::kBFloat16), q));
+        const at::Tensor narrow = at::randn({1, 2, 20, 24});
+        QVERIFY(!channelAttentionApplies(narrow, narrow, narrow));
+        QVERIFY(!channelAttentionApplies(q, at::randn({1, 20, 2, 32}).transpose(1, 2), q));
+        {
+            at::AutoGradMode grad(true);
+            QVERIFY(!channelAttentionApplies(at::randn({1, 2, 20, 32}).requires_grad_(), q, q));
+        }
+        const KernelSwitch off(false);
+        QVERIFY(!channelAttentionApplies(q, q, q));
+    }
+
     void modulesGiveTheSameValuesEitherWay()
     {
         // DaViT's Mlp and depthwise convolution, BART's fc1 + GELU: kernels on vs LibTorch's ops
@@ -304,8 +455,10 @@ private slots:
 };
 
 FMW_TEST_MAIN(TestVisionKernels, appliesWhereTheCpuCan, biasGeluMatchesFloat64Reference,
-    biasGeluKeepsInfinitiesAndNaNAsLibTorchDoes, depthwiseConvMatchesFloat64Reference, stepsAsideWhenItMust,
-    switchTurnsTheKernelsOff, modulesGiveTheSameValuesEitherWay, modulesTakeTheKernelsWhereTheyApply,
+    windowAttentionMatchesFloat64Reference, channelAttentionMatchesFloat64Reference,
+    biasGeluKeepsInfinitiesAndNaNAsLibTorchDoes,
+    depthwiseConvMatchesFloat64Reference, stepsAsideWhenItMust, switchTurnsTheKernelsOff,
+    modulesGiveTheSameValuesEitherWay, modulesTakeTheKernelsWhereTheyApply,
     gradientsStillFlowThroughTheModules)
 #ifdef FMW_HAVE_QTTEST
 #include "tst_vision_kernels.moc"

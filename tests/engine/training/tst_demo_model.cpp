@@ -150,6 +150,7 @@ private slots:
     void refusesNonEmptyFolder();
     void refusesBadOptionsWritingNothing();
     void isDeterministic();
+    void randomInitFollowsTheConfigsInitStd();
 };
 
 void TestDemoModel::writesTheFolder()
@@ -194,6 +195,7 @@ void TestDemoModel::engineLoadsConfigTokenizerAndProcessor()
     QCOMPARE(config->vision.maxPosEmbeddings, int64_t(4)); // 128 / 32
     QCOMPARE(config->text.dModel, int64_t(128));
     QCOMPARE(config->text.maxPositionEmbeddings, int64_t(128));
+    QCOMPARE(config->text.initStd, 0.088); // 1/sqrt(128), not Florence-2's 0.02
     QCOMPARE(config->text.generation.numBeams, int64_t(1));
     QCOMPARE(config->text.generation.noRepeatNgramSize, int64_t(0));
 
@@ -322,9 +324,51 @@ void TestDemoModel::isDeterministic()
         QVERIFY2(readText(tmp.path + "/a/" + name) == readText(tmp.path + "/b/" + name), name);
 }
 
+// The trainer's random start draws with text_config.init_std: the demo's 0.088 (what lets image
+// conditioning emerge in minutes), another value when config.json says so, and a bad one is an
+// error naming the key.
+void TestDemoModel::randomInitFollowsTheConfigsInitStd()
+{
+    TempDir tmp;
+    QVERIFY(training::writeDemoModel(tmp.path, demoCorpus()).ok());
+    engine::LoadModelOptions options;
+    options.needProcessor = false;
+    options.randomInitWithoutWeights = true;
+    options.initSeed = 3;
+    auto measuredStd = [&](const std::string &folder) {
+        auto loaded = engine::loadModel(folder, options);
+        if (!loaded.ok())
+            return -1.0;
+        // 187k draws (the <pad> row is zero): the sample std is within 1 % of the true one
+        const at::Tensor w = loaded->model->language_model->model->shared->weight;
+        return w.slice(0, 2).std().item<double>();
+    };
+    const double demoStd = measuredStd(tmp.path);
+    std::printf("INFO   : embedding std %.4f with the demo's init_std\n", demoStd);
+    QVERIFY2(std::abs(demoStd - 0.088) < 0.088 * 0.02, std::to_string(demoStd).c_str());
+
+    const std::string configPath = tmp.path + "/config.json";
+    const std::string original = readText(configPath);
+    const std::string marker = "\"init_std\": 0.088";
+    QVERIFY(original.find(marker) != std::string::npos);
+    auto withInitStd = [&](const std::string &value) {
+        std::string text = original;
+        text.replace(text.find(marker), marker.size(), "\"init_std\": " + value);
+        std::ofstream(configPath, std::ios::trunc) << text;
+    };
+    withInitStd("0.02");
+    const double florenceStd = measuredStd(tmp.path);
+    QVERIFY2(std::abs(florenceStd - 0.02) < 0.02 * 0.02, std::to_string(florenceStd).c_str());
+
+    withInitStd("-1");
+    auto bad = engine::loadModel(tmp.path, options);
+    QVERIFY(!bad.ok());
+    QVERIFY2(bad.error().message.find("init_std") != std::string::npos, bad.error().message.c_str());
+}
+
 FMW_TEST_MAIN(TestDemoModel, writesTheFolder, engineLoadsConfigTokenizerAndProcessor,
     randomModelGivesLossNearLnVocab, forwardBackwardOfABatchIsFast, refusesNonEmptyFolder,
-    refusesBadOptionsWritingNothing, isDeterministic)
+    refusesBadOptionsWritingNothing, isDeterministic, randomInitFollowsTheConfigsInitStd)
 #ifdef FMW_HAVE_QTTEST
 #include "tst_demo_model.moc"
 #endif

@@ -1,6 +1,7 @@
 #include "engine/model/florence2/channel_attention.h"
 
 #include "engine/model/florence2/functional.h"
+#include "engine/model/florence2/vision_kernels.h"
 
 #include <ATen/ATen.h>
 
@@ -25,6 +26,8 @@ at::Tensor ChannelAttentionImpl::forward(const at::Tensor &x, MapSize &)
     // attention over channels: with q, k, v transposed to [B, G, C/G, N] the weights are
     // softmax(q^T k * N^-0.5) [B, G, C/G, C/G], applied to v^T
     const double scale = std::pow(static_cast<double>(N), -0.5);
+    if (channelAttentionApplies(qkvOut[0], qkvOut[1], qkvOut[2]))
+        return proj(channelAttention(qkvOut[0], qkvOut[1], qkvOut[2], scale));
     at::Tensor y = attention(qkvOut[0].transpose(-1, -2), qkvOut[1].transpose(-1, -2),
         qkvOut[2].transpose(-1, -2), {}, scale, 0.0, false);
     // [B, G, C/G, N] -> [B, G, N, C/G] -> [B, N, C]

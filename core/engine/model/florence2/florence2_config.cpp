@@ -277,6 +277,7 @@ void readText(Reader &r, const json &t, ConfigFormat format, TextConfig &out)
     r.number(t, "encoder_layerdrop", p, out.encoderLayerdrop);
     r.number(t, "decoder_layerdrop", p, out.decoderLayerdrop);
     r.boolean(t, "scale_embedding", p, out.scaleEmbedding);
+    r.number(t, "init_std", p, out.initStd);
     r.integer(t, "pad_token_id", p, out.padTokenId);
     r.integer(t, "bos_token_id", p, out.bosTokenId);
     r.integer(t, "eos_token_id", p, out.eosTokenId);
@@ -458,6 +459,8 @@ Status validateFlorence2Config(const Florence2Config &config, const std::string 
         if (p < 0 || p > 1)
             return fail("text_config: dropout probabilities must be in [0, 1]");
     }
+    if (!(t.initStd > 0) || !std::isfinite(t.initStd))
+        return fail("text_config: init_std must be a positive number");
     const std::pair<const char *, int64_t> ids[]
         = {{"pad_token_id", t.padTokenId}, {"bos_token_id", t.bosTokenId}, {"eos_token_id", t.eosTokenId},
             {"decoder_start_token_id", t.decoderStartTokenId}};

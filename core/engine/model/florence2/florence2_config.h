@@ -80,6 +80,7 @@ struct TextConfig {
     double encoderLayerdrop = 0.0;
     double decoderLayerdrop = 0.0;
     bool scaleEmbedding = false; // multiply token embeddings by sqrt(d_model)
+    double initStd = 0.02; // std of the normal draws when training starts from random weights
     int64_t padTokenId = 1;
     int64_t bosTokenId = 0;
     int64_t eosTokenId = 2;

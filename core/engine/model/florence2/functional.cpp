@@ -110,6 +110,9 @@ at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor 
     // decoding: a few queries against the cached keys/values (decoding_kernels.h)
     if (p == 0.0 && fewQueriesAttentionApplies(q, k, v, mask))
         return fewQueriesAttention(q, k, v, mask, scale);
+    // DaViT's windows: thousands of small attentions (vision_kernels.h)
+    if (p == 0.0 && windowAttentionApplies(q, k, v, mask))
+        return windowAttention(q, k, v, scale);
 #if TORCH_VERSION_MAJOR >= 2
     if (g_backend.load() == AttentionBackend::Sdpa) {
         // `{}` is an empty optional whichever optional type this LibTorch uses

@@ -5,7 +5,11 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <limits>
+#include <vector>
 
 namespace fmw::florence2 {
 
@@ -14,6 +18,8 @@ using namespace cpu_kernels;
 namespace {
 
 std::atomic<bool> g_enabled {true};
+constexpr int64_t kWindowMaxTokens = 256;
+constexpr int64_t kWindowMaxHeadDim = 64;
 
 #if FMW_X86_KERNELS
 
@@ -115,7 +121,261 @@ FMW_AVX512 void depthwiseRows(const T *x, const float *wt, const float *bias, T 
     }
 }
 
+// exp(x) for x <= 0 (scores less their row's maximum): 2^n exp(r) with n = round(x / ln 2)
+// and r = x - n ln 2 split in two (Cody-Waite), exp(r) by Cephes' expf polynomial (relative
+// error < 2e-7); below -87.3 the result is 0, where fp32's exp is 0 or denormal.
+FMW_AVX512 inline __m512 expNonPositive16(__m512 x)
+{
+    const __mmask16 underflow = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_LT_OQ);
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
+    return _mm512_maskz_mov_ps(static_cast<__mmask16>(~underflow), _mm512_scalef_ps(y, n));
+}
+
+// An element as fp32 (bf16 is the upper half of an fp32).
+inline float toFloat(float x)
+{
+    return x;
+}
+inline float toFloat(uint16_t bf16)
+{
+    return c10::detail::f32_from_bits(bf16);
+}
+
+// The attention kernels' inner product, a register-blocked rank-1 update: for R rows and C
+// 16-wide column blocks, out[r][16c..] (+)= sum_t a(r, t) b[t][16c..] with a(r, t) =
+// a[r * aRow + t * aCol] broadcast and b's rows loaded 16 at a time. a and b in fp32 or bf16;
+// out in fp32 or, without Accumulate, bf16 (summed in fp32, rounded once).
+template <int R, int C, bool Accumulate, typename TA, typename TB, typename TO>
+FMW_AVX512 void rankUpdateBlock(const TA *a, int64_t aRow, int64_t aCol, const TB *b, int64_t ldb, int64_t steps,
+    TO *out, int64_t ldo)
+{
+    __m512 acc[R][C];
+    FMW_UNROLL for (int r = 0; r < R; ++r)
+    {
+        FMW_UNROLL for (int c = 0; c < C; ++c)
+        {
+            if constexpr (Accumulate)
+                acc[r][c] = _mm512_loadu_ps(out + r * ldo + 16 * c);
+            else
+                acc[r][c] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t t = 0; t < steps; ++t) {
+        __m512 bv[C];
+        FMW_UNROLL for (int c = 0; c < C; ++c) bv[c] = load16(b + t * ldb + 16 * c);
+        FMW_UNROLL for (int r = 0; r < R; ++r)
+        {
+            const __m512 av = _mm512_set1_ps(toFloat(a[r * aRow + t * aCol]));
+            FMW_UNROLL for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(av, bv[c], acc[r][c]);
+        }
+    }
+    FMW_UNROLL for (int r = 0; r < R; ++r)
+    {
+        FMW_UNROLL for (int c = 0; c < C; ++c) store16(out + r * ldo + 16 * c, acc[r][c], __mmask16(0xFFFF));
+    }
+}
+
+template <int R>
+FMW_AVX512 void scoreRows(const float *q, int64_t d, const float *kt, int64_t ldk, int64_t blocks, float *s)
+{
+    int64_t c = 0;
+    for (; c + 4 <= blocks; c += 4)
+        rankUpdateBlock<R, 4, false>(q, d, 1, kt + 16 * c, ldk, d, s + 16 * c, ldk);
+    switch (blocks - c) {
+    case 3:
+        rankUpdateBlock<R, 3, false>(q, d, 1, kt + 16 * c, ldk, d, s + 16 * c, ldk);
+        break;
+    case 2:
+        rankUpdateBlock<R, 2, false>(q, d, 1, kt + 16 * c, ldk, d, s + 16 * c, ldk);
+        break;
+    case 1:
+        rankUpdateBlock<R, 1, false>(q, d, 1, kt + 16 * c, ldk, d, s + 16 * c, ldk);
+        break;
+    default:
+        break;
+    }
+}
+
+template <int C, typename TV, typename TO>
+FMW_AVX512 void valueRows(
+    const float *p, int64_t ldp, int64_t n, const TV *v, int64_t ldv, TO *o, int64_t ldo)
+{
+    // 8 rows x 2 blocks or 4 x 4 accumulators: at most 16 of the 32 registers
+    constexpr int R = C <= 2 ? 8 : 4;
+    int64_t i = 0;
+    for (; i + R <= n; i += R)
+        rankUpdateBlock<R, C, false>(p + i * ldp, ldp, 1, v, ldv, n, o + i * ldo, ldo);
+    for (; i < n; ++i)
+        rankUpdateBlock<1, C, false>(p + i * ldp, ldp, 1, v, ldv, n, o + i * ldo, ldo);
+}
+
+// One (window, head): q, k, v rows (fp32 or bf16) at their row strides, out rows at ldo.
+// Scratch: qs [N][d], kt [d][ld], s [N][ld] with ld = N rounded up to 16.
+template <typename T>
+FMW_AVX512 void windowAttentionOne(const T *q, int64_t ldq, const T *k, int64_t ldk, const T *v, int64_t ldv,
+    T *out, int64_t ldo, int64_t N, int64_t d, float scale, float *qs, float *kt, float *s)
+{
+    const int64_t blocks = (N + 15) / 16, ld = 16 * blocks;
+    // q * scale rounded as the reference does before its product; k transposed, zero columns
+    // past N (their scores are computed and ignored)
+    for (int64_t i = 0; i < N; ++i)
+        for (int64_t t = 0; t < d; ++t)
+            qs[i * d + t] = toFloat(q[i * ldq + t]) * scale;
+    for (int64_t t = 0; t < d; ++t) {
+        for (int64_t j = 0; j < N; ++j)
+            kt[t * ld + j] = toFloat(k[j * ldk + t]);
+        for (int64_t j = N; j < ld; ++j)
+            kt[t * ld + j] = 0.0f;
+    }
+    int64_t i = 0;
+    for (; i + 4 <= N; i += 4)
+        scoreRows<4>(qs + i * d, d, kt, ld, blocks, s + i * ld);
+    for (; i < N; ++i)
+        scoreRows<1>(qs + i * d, d, kt, ld, blocks, s + i * ld);
+    // softmax over the first N columns of each row, normalised as the reference's weights are
+    for (int64_t r = 0; r < N; ++r) {
+        float *row = s + r * ld;
+        __m512 mx = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+        for (int64_t j = 0; j < N; j += 16)
+            mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, tailMask(N - j), row + j));
+        const __m512 rowMax = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+        __m512 sum = _mm512_setzero_ps();
+        for (int64_t j = 0; j < N; j += 16) {
+            const __mmask16 m = tailMask(N - j);
+            const __m512 e = expNonPositive16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + j), rowMax));
+            _mm512_mask_storeu_ps(row + j, m, e);
+            sum = _mm512_mask_add_ps(sum, m, sum, e);
+        }
+        const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+        for (int64_t j = 0; j < N; j += 16) {
+            const __mmask16 m = tailMask(N - j);
+            _mm512_mask_storeu_ps(row + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + j), inv));
+        }
+    }
+    switch (d / 16) {
+    case 1:
+        valueRows<1, T, T>(s, ld, N, v, ldv, out, ldo);
+        break;
+    case 2:
+        valueRows<2, T, T>(s, ld, N, v, ldv, out, ldo);
+        break;
+    case 3:
+        valueRows<3, T, T>(s, ld, N, v, ldv, out, ldo);
+        break;
+    default:
+        valueRows<4, T, T>(s, ld, N, v, ldv, out, ldo);
+        break;
+    }
+}
+
+template <int C, typename T>
+FMW_AVX512 void channelAttentionOneC(const T *q, const T *k, const T *v, int64_t ld, int64_t N, float scale,
+    T *out, int64_t ldo, float *a, float *pt)
+{
+    constexpr int64_t d = 16 * C;
+    // 4 x 4 or 8 x <= 2 accumulators, at most 16 registers
+    constexpr int R = C <= 2 ? 8 : 4;
+    std::fill(a, a + d * d, 0.0f);
+    // token tiles small enough that q's and k's rows stay in L1 across the channel blocks
+    constexpr int64_t kTile = 64;
+    for (int64_t n0 = 0; n0 < N; n0 += kTile) {
+        const int64_t rows = std::min(kTile, N - n0);
+        // a(r, t) = q[t][i + r]: the tile's q transposed
+        for (int64_t i = 0; i < d; i += R)
+            rankUpdateBlock<R, C, true>(q + n0 * ld + i, 1, ld, k + n0 * ld, ld, rows, a + i * d, d);
+    }
+    // softmax over each row of scale * (q^T k), d values each (few: libm's exp is fine);
+    // stored transposed, pt[j][i], so that applying it reads whole vectors
+    for (int64_t i = 0; i < d; ++i) {
+        float *row = a + i * d;
+        float mx = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < d; ++j) {
+            row[j] *= scale;
+            mx = std::max(mx, row[j]);
+        }
+        float sum = 0.0f;
+        for (int64_t j = 0; j < d; ++j) {
+            row[j] = std::exp(row[j] - mx);
+            sum += row[j];
+        }
+        const float inv = 1.0f / sum;
+        for (int64_t j = 0; j < d; ++j)
+            pt[j * d + i] = row[j] * inv;
+    }
+    int64_t n = 0;
+    for (; n + R <= N; n += R)
+        rankUpdateBlock<R, C, false>(v + n * ld, ld, 1, pt, d, d, out + n * ldo, ldo);
+    for (; n < N; ++n)
+        rankUpdateBlock<1, C, false>(v + n * ld, ld, 1, pt, d, d, out + n * ldo, ldo);
+}
+
+// One (image, group): q, k, v rows of d channels at row stride ld (the qkv projection's width).
+template <typename T>
+FMW_AVX512 void channelAttentionOne(const T *q, const T *k, const T *v, int64_t ld, int64_t N, int64_t d,
+    float scale, T *out, int64_t ldo, float *a, float *pt)
+{
+    switch (d / 16) {
+    case 1:
+        channelAttentionOneC<1>(q, k, v, ld, N, scale, out, ldo, a, pt);
+        break;
+    case 2:
+        channelAttentionOneC<2>(q, k, v, ld, N, scale, out, ldo, a, pt);
+        break;
+    case 3:
+        channelAttentionOneC<3>(q, k, v, ld, N, scale, out, ldo, a, pt);
+        break;
+    default:
+        channelAttentionOneC<4>(q, k, v, ld, N, scale, out, ldo, a, pt);
+        break;
+    }
+}
+
 #endif // FMW_X86_KERNELS
+
+#if FMW_X86_KERNELS
+// q, k, v [B, H, N, d] of one shape and dtype (fp32 or bf16), on the CPU, d stride 1, d a
+// multiple of 16 up to 64, N >= 1, nothing to record for autograd; the kernels enabled here.
+bool attentionOperandsApply(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v)
+{
+    if (!g_enabled.load() || !cpuHasAvx512() || !q.defined() || !k.defined() || !v.defined() || q.dim() != 4
+        || k.sizes() != q.sizes() || v.sizes() != q.sizes())
+        return false;
+    const int64_t d = q.size(3);
+    if (q.size(2) < 1 || d < 16 || d > kWindowMaxHeadDim || d % 16 != 0)
+        return false;
+    for (const at::Tensor *t : {&q, &k, &v}) {
+        if (!isFloatOrBf16(*t) || t->scalar_type() != q.scalar_type() || !t->device().is_cpu() || t->stride(3) != 1)
+            return false;
+    }
+    return !anyGradient({&q, &k, &v});
+}
+
+// run(q, k, v, out) with the tensors' elements as const float / float or, for bf16, their bits
+// as const uint16_t / uint16_t.
+template <typename F>
+void withElements(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &out, F &&run)
+{
+    if (q.scalar_type() == at::kFloat) {
+        run(static_cast<const float *>(q.data_ptr<float>()), static_cast<const float *>(k.data_ptr<float>()),
+            static_cast<const float *>(v.data_ptr<float>()), out.data_ptr<float>());
+    } else {
+        auto bits = [](const at::Tensor &t) { return reinterpret_cast<uint16_t *>(t.data_ptr<at::BFloat16>()); };
+        run(static_cast<const uint16_t *>(bits(q)), static_cast<const uint16_t *>(bits(k)),
+            static_cast<const uint16_t *>(bits(v)), bits(out));
+    }
+}
+#endif
 
 } // namespace
 
@@ -216,6 +476,80 @@ at::Tensor depthwiseConv3x3(
             depthwiseRows(reinterpret_cast<const uint16_t *>(x.data_ptr<at::BFloat16>()), wp, bp,
                 reinterpret_cast<uint16_t *>(out.data_ptr<at::BFloat16>()), height, width, C, r0, r1);
     });
+#endif
+    return out;
+}
+
+bool windowAttentionApplies([[maybe_unused]] const at::Tensor &q, [[maybe_unused]] const at::Tensor &k,
+    [[maybe_unused]] const at::Tensor &v, [[maybe_unused]] const at::Tensor &mask)
+{
+#if FMW_X86_KERNELS
+    return !mask.defined() && attentionOperandsApply(q, k, v) && q.size(2) <= kWindowMaxTokens;
+#else
+    return false;
+#endif
+}
+
+at::Tensor windowAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale)
+{
+    TORCH_CHECK(windowAttentionApplies(q, k, v, {}), "windowAttention: unsupported operands");
+    const int64_t B = q.size(0), H = q.size(1), N = q.size(2), d = q.size(3);
+    at::Tensor out = at::empty({B, N, H, d}, q.options());
+#if FMW_X86_KERNELS
+    const int64_t ld = (N + 15) / 16 * 16;
+    const auto scaleF = static_cast<float>(scale);
+    auto run = [&](auto *qp, auto *kp, auto *vp, auto *op) {
+        at::parallel_for(0, B * H, 1, [&](int64_t begin, int64_t end) {
+            // per task: q scaled, k transposed and the scores in fp32; a few hundred KB at most
+            std::vector<float> scratch(static_cast<size_t>(N * d + d * ld + N * ld));
+            float *qs = scratch.data(), *kt = qs + N * d, *s = kt + d * ld;
+            for (int64_t bh = begin; bh < end; ++bh) {
+                const int64_t b = bh / H, h = bh % H;
+                windowAttentionOne(qp + b * q.stride(0) + h * q.stride(1), q.stride(2),
+                    kp + b * k.stride(0) + h * k.stride(1), k.stride(2),
+                    vp + b * v.stride(0) + h * v.stride(1), v.stride(2), op + (b * N * H + h) * d, H * d, N,
+                    d, scaleF, qs, kt, s);
+            }
+        });
+    };
+    withElements(q, k, v, out, run);
+#else
+    (void)scale;
+#endif
+    return out.permute({0, 2, 1, 3});
+}
+
+bool channelAttentionApplies([[maybe_unused]] const at::Tensor &q, [[maybe_unused]] const at::Tensor &k,
+    [[maybe_unused]] const at::Tensor &v)
+{
+#if FMW_X86_KERNELS
+    return attentionOperandsApply(q, k, v) && k.strides() == q.strides() && v.strides() == q.strides();
+#else
+    return false;
+#endif
+}
+
+at::Tensor channelAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale)
+{
+    TORCH_CHECK(channelAttentionApplies(q, k, v), "channelAttention: unsupported operands");
+    const int64_t B = q.size(0), G = q.size(1), N = q.size(2), d = q.size(3);
+    at::Tensor out = at::empty({B, N, G * d}, q.options());
+#if FMW_X86_KERNELS
+    const auto scaleF = static_cast<float>(scale);
+    auto run = [&](auto *qp, auto *kp, auto *vp, auto *op) {
+        at::parallel_for(0, B * G, 1, [&](int64_t begin, int64_t end) {
+            std::vector<float> scratch(static_cast<size_t>(2 * d * d));
+            for (int64_t bg = begin; bg < end; ++bg) {
+                const int64_t b = bg / G, g = bg % G;
+                const int64_t offset = b * q.stride(0) + g * q.stride(1);
+                channelAttentionOne(qp + offset, kp + offset, vp + offset, q.stride(2), N, d, scaleF,
+                    op + b * N * G * d + g * d, G * d, scratch.data(), scratch.data() + d * d);
+            }
+        });
+    };
+    withElements(q, k, v, out, run);
+#else
+    (void)scale;
 #endif
     return out;
 }

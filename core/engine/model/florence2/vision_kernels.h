@@ -4,7 +4,8 @@
 // its FLOPs but took 5% (fp32) to 15% (bf16) of a 768 px encode through oneDNN (10-13 ms per
 // call on the 192x192x128 map, where reading and writing it takes ~1 ms). GELU calls the
 // scalar libm erf per element (1.8-6 ns each here, depending on the values, 146 M of them per
-// image), and a linear layer's bias is added in a pass of its own. Inference only (no
+// image), and a linear layer's bias is added in a pass of its own. DaViT's window and channel
+// attentions are small products between large copies (below). Inference only (no
 // autograd); AVX-512 (F + BW + VL) x86 CPUs; elsewhere the *Applies() functions say no and
 // callers keep LibTorch's ops.
 
@@ -39,5 +40,29 @@ bool depthwiseConv3x3Applies(const at::Tensor &x, const at::Tensor &weight, cons
 // [B, H*W, C] in x's dtype, contiguous.
 at::Tensor depthwiseConv3x3(
     const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias, int64_t height, int64_t width);
+
+// Attention inside DaViT's windows, softmax(q * scale @ k^T) @ v, fused per (window, head) so
+// that the scores never leave the cache. LibTorch 1.13 runs it as two batched GEMMs of
+// thousands of 144x32 matrices at ~35 GFLOP/s fp32 with a 170 MB score tensor in between (12 %
+// of a 768 px fp32 encode; in bf16 oneDNN's GEMMs are fast but the bf16 scores still make
+// the round trip). q, k, v [B, H, N, d], equal shapes, N <= 256 and d a multiple of 16 up to
+// 64, all fp32 or all bf16, on the CPU, rows contiguous (d stride 1, other strides free, e.g.
+// views of the qkv projection); no mask, no gradient to record. Computed in fp32 throughout;
+// bf16 output rounded once.
+bool windowAttentionApplies(
+    const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask);
+// [B, H, N, d] as a view of a contiguous [B, N, H, d] (the heads side by side, as the output
+// projection wants them). Softmax with a polynomial exp (relative error < 2e-7).
+at::Tensor windowAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale);
+
+// DaViT's channel attention, softmax((q * scale)^T k) applied to v, per (image, group), read
+// straight from the qkv projection and written as the output projection wants it (LibTorch
+// spends ~250 ms fp32 per batch of two 768 px images on the products, the scaled copy of q
+// and the transposes around them). q, k, v [B, G, N, d] with the same strides, d stride 1 and a
+// multiple of 16 up to 64, all fp32 or all bf16, on the CPU, no gradient to record. Sums in
+// fp32 over the tokens in order, in tiles of 64.
+bool channelAttentionApplies(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v);
+// [B, N, G * d], contiguous, q's dtype.
+at::Tensor channelAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale);
 
 } // namespace fmw::florence2
