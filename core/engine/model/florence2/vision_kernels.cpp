@@ -207,17 +207,23 @@ FMW_AVX512 void scoreRows(const float *q, int64_t d, const float *kt, int64_t ld
     }
 }
 
-template <int C, typename TV, typename TO>
-FMW_AVX512 void valueRows(
-    const float *p, int64_t ldp, int64_t n, const TV *v, int64_t ldv, TO *o, int64_t ldo)
+// Rows the rank-1-update block takes at once for C column blocks: 8 x <= 2 or 4 x 4
+// accumulators, at most 16 of the 32 registers.
+template <int C>
+constexpr int kBlockRows = C <= 2 ? 8 : 4;
+
+// out[i][..16C] = sum_t a[i][t] b[t][..16C] for `rows` rows of a (row stride lda, `steps`
+// values each), in blocks of kBlockRows<C> rows and single rows for the rest.
+template <int C, typename TA, typename TB, typename TO>
+FMW_AVX512 void productRows(
+    const TA *a, int64_t lda, int64_t rows, const TB *b, int64_t ldb, int64_t steps, TO *out, int64_t ldo)
 {
-    // 8 rows x 2 blocks or 4 x 4 accumulators: at most 16 of the 32 registers
-    constexpr int R = C <= 2 ? 8 : 4;
+    constexpr int R = kBlockRows<C>;
     int64_t i = 0;
-    for (; i + R <= n; i += R)
-        rankUpdateBlock<R, C, false>(p + i * ldp, ldp, 1, v, ldv, n, o + i * ldo, ldo);
-    for (; i < n; ++i)
-        rankUpdateBlock<1, C, false>(p + i * ldp, ldp, 1, v, ldv, n, o + i * ldo, ldo);
+    for (; i + R <= rows; i += R)
+        rankUpdateBlock<R, C, false>(a + i * lda, lda, 1, b, ldb, steps, out + i * ldo, ldo);
+    for (; i < rows; ++i)
+        rankUpdateBlock<1, C, false>(a + i * lda, lda, 1, b, ldb, steps, out + i * ldo, ldo);
 }
 
 // One (window, head): q, k, v rows (fp32 or bf16) at their row strides, out rows at ldo.
@@ -265,16 +271,16 @@ FMW_AVX512 void windowAttentionOne(const T *q, int64_t ldq, const T *k, int64_t 
     }
     switch (d / 16) {
     case 1:
-        valueRows<1, T, T>(s, ld, N, v, ldv, out, ldo);
+        productRows<1>(s, ld, N, v, ldv, N, out, ldo);
         break;
     case 2:
-        valueRows<2, T, T>(s, ld, N, v, ldv, out, ldo);
+        productRows<2>(s, ld, N, v, ldv, N, out, ldo);
         break;
     case 3:
-        valueRows<3, T, T>(s, ld, N, v, ldv, out, ldo);
+        productRows<3>(s, ld, N, v, ldv, N, out, ldo);
         break;
     default:
-        valueRows<4, T, T>(s, ld, N, v, ldv, out, ldo);
+        productRows<4>(s, ld, N, v, ldv, N, out, ldo);
         break;
     }
 }
@@ -284,8 +290,7 @@ FMW_AVX512 void channelAttentionOneC(const T *q, const T *k, const T *v, int64_t
     T *out, int64_t ldo, float *a, float *pt)
 {
     constexpr int64_t d = 16 * C;
-    // 4 x 4 or 8 x <= 2 accumulators, at most 16 registers
-    constexpr int R = C <= 2 ? 8 : 4;
+    constexpr int R = kBlockRows<C>;
     std::fill(a, a + d * d, 0.0f);
     // token tiles small enough that q's and k's rows stay in L1 across the channel blocks
     constexpr int64_t kTile = 64;
@@ -313,11 +318,7 @@ FMW_AVX512 void channelAttentionOneC(const T *q, const T *k, const T *v, int64_t
         for (int64_t j = 0; j < d; ++j)
             pt[j * d + i] = row[j] * inv;
     }
-    int64_t n = 0;
-    for (; n + R <= N; n += R)
-        rankUpdateBlock<R, C, false>(v + n * ld, ld, 1, pt, d, d, out + n * ldo, ldo);
-    for (; n < N; ++n)
-        rankUpdateBlock<1, C, false>(v + n * ld, ld, 1, pt, d, d, out + n * ldo, ldo);
+    productRows<C>(v, ld, N, pt, d, d, out, ldo);
 }
 
 // One (image, group): q, k, v rows of d channels at row stride ld (the qkv projection's width).
