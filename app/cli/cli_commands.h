@@ -21,6 +21,10 @@ int tokenize(const QStringList &args);         // tokenize --tokenizer DIR   (JS
 int detokenize(const QStringList &args);       // detokenize --tokenizer DIR (JSONL {"ids"} -> {"text"})
 int postprocess(const QStringList &args);      // postprocess --task T --image-size W,H (text on stdin)
 
+// Evaluation (cmd_predict_split.cpp, cmd_evaluate.cpp)
+int predictSplit(const QStringList &args);     // predict-split --model M [--adapter DIR] --dataset DIR --split S [--task T] --out P.jsonl
+int evaluate(const QStringList &args);         // evaluate --predictions P.jsonl --references R.jsonl [--task T] --out R.json [--html H]
+
 // Training (cmd_train.cpp)
 int train(const QStringList &args);            // train --config FILE [--resume DIR] [--set key=value ...]
 int exportModel(const QStringList &args);      // export --model M --adapter DIR --out DIR

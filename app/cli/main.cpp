@@ -35,6 +35,8 @@ const QList<Command> &commands()
         {{"tokenize"}, "tokenize --tokenizer DIR      JSONL {\"text\"} on stdin -> {\"ids\"}", tokenize},
         {{"detokenize"}, "detokenize --tokenizer DIR [--skip-special-tokens]  JSONL {\"ids\"} -> {\"text\"}", detokenize},
         {{"train"}, "train --config FILE [--resume DIR] [--set KEY=VALUE ...]  fine-tune Florence-2 (LoRA or full), checkpoints per epoch", train},
+        {{"predict-split"}, "predict-split --model M [--adapter DIR] --dataset DIR --split val [--task T] --out P.jsonl  predictions for a split, resumable", predictSplit},
+        {{"evaluate"}, "evaluate --predictions P.jsonl --references R.jsonl [--task T] --out report.json [--html report.html]  report metrics", evaluate},
         {{"export"}, "export --model M --adapter DIR --out DIR  merge a LoRA adapter into a plain model folder", exportModel},
         {{"postprocess"}, "postprocess --task T --image-size W,H  generated text on stdin -> parsed JSON", postprocess},
     };
@@ -61,7 +63,8 @@ int main(int argc, char **argv)
     // CPU); the others skip the second start-up.
     if (argc > 1) {
         const std::string command = argv[1];
-        if (command == "predict" || command == "forward" || command == "generate" || command == "train")
+        if (command == "predict" || command == "predict-split" || command == "forward" || command == "generate"
+            || command == "train")
             fmw::engine::enableHugePageMalloc(argc, argv);
     }
     QCoreApplication app(argc, argv);

@@ -1,6 +1,7 @@
 // florence-cli end to end: every subcommand through the real executable, checking exit codes
 // (0 ok, 1 bad input/problems, 2 usage) and machine-readable output.
 
+#include "common/cli_run.h"
 #include "common/test_support.h"
 
 #include <QJsonArray>
@@ -12,20 +13,11 @@
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = fmwtest::CliRun;
 
 Run cli(const QStringList &args)
 {
-    QProcess p;
-    p.start(QStringLiteral(FMW_CLI_PATH), args);
-    if (!p.waitForFinished(120000))
-        qFatal("florence-cli %s did not finish", qPrintable(args.join(' ')));
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
+    return fmwtest::runCli(args);
 }
 
 QJsonObject json(const QByteArray &bytes)

@@ -3,6 +3,7 @@
 // tokenizer goldens, predict runs image -> text -> parsed answer, and bad input exits 1 with
 // a message naming the file.
 
+#include "common/cli_run.h"
 #include "common/test_support.h"
 #include "engine/text/safetensors_test_reader.h"
 
@@ -19,22 +20,11 @@
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = fmwtest::CliRun;
 
 Run cli(const QStringList &args, const QByteArray &stdinData = {})
 {
-    QProcess p;
-    p.start(QStringLiteral(FMW_CLI_PATH), args);
-    p.write(stdinData);
-    p.closeWriteChannel();
-    if (!p.waitForFinished(300000))
-        qFatal("florence-cli %s did not finish", qPrintable(args.join(' ')));
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-        p.readAllStandardError()};
+    return fmwtest::runCli(args, stdinData);
 }
 
 QString tiny()
