@@ -1,6 +1,7 @@
 #include "cli_util.h"
 
 #include <QCoreApplication>
+#include <QFile>
 
 #include <cstdio>
 
@@ -77,6 +78,33 @@ bool readInt(const QString &text, const QString &name, qint64 lo, qint64 hi, qin
     }
     *value = v;
     return true;
+}
+
+Status forEachLine(const QString &path, const std::function<Status(QByteArrayView line, int number)> &visit)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return makeError(
+            ErrorCode::Io, "cannot read the file: " + file.errorString().toStdString(), path.toStdString());
+    const QByteArray content = file.readAll();
+    const std::vector<jsonl::LineSpan> spans = jsonl::splitLines(content);
+    for (size_t i = 0; i < spans.size(); ++i) {
+        const QByteArrayView line(content.constData() + spans[i].offset, qsizetype(spans[i].length));
+        if (Status s = visit(line, int(i) + 1); !s)
+            return s;
+    }
+    return {};
+}
+
+Status forEachJsonlLine(
+    const QString &path, const std::function<Status(const jsonl::ParsedLine &parsed, int number)> &visit)
+{
+    return forEachLine(path, [&](QByteArrayView line, int number) -> Status {
+        const jsonl::ParsedLine parsed = jsonl::parseLine(line);
+        if (parsed.status == jsonl::ParsedLine::Status::Blank)
+            return {};
+        return visit(parsed, number);
+    });
 }
 
 } // namespace fmw::cli

@@ -11,7 +11,6 @@
 #include <QCommandLineOption>
 #include <QCommandLineParser>
 #include <QDir>
-#include <QFile>
 
 #include <string>
 #include <vector>
@@ -31,22 +30,14 @@ Result<std::vector<std::string>> readSuffixes(const QString &dir)
     std::vector<std::string> suffixes;
     for (const QString &name : files) {
         const QString path = QDir(dir).filePath(name);
-        QFile file(path);
-        if (!file.open(QIODevice::ReadOnly))
-            return makeError(ErrorCode::Io, "cannot read the file: " + file.errorString().toStdString(),
-                path.toStdString());
-        const QByteArray content = file.readAll();
-        const std::vector<jsonl::LineSpan> lines = jsonl::splitLines(content);
-        for (size_t i = 0; i < lines.size(); ++i) {
-            const QByteArrayView line(content.constData() + lines[i].offset, lines[i].length);
-            const jsonl::ParsedLine parsed = jsonl::parseLine(line);
-            if (parsed.status == jsonl::ParsedLine::Status::Blank)
-                continue;
+        const Status read = forEachJsonlLine(path, [&](const jsonl::ParsedLine &parsed, int number) -> Status {
             if (parsed.status != jsonl::ParsedLine::Status::Record)
-                return makeError(
-                    ErrorCode::Parse, parsed.message.toStdString(), path.toStdString(), int(i) + 1);
+                return makeError(ErrorCode::Parse, parsed.message.toStdString(), path.toStdString(), number);
             suffixes.push_back(parsed.suffix.toStdString());
-        }
+            return {};
+        });
+        if (!read)
+            return read.error();
     }
     return suffixes;
 }

@@ -6,16 +6,16 @@
 
 #include "annotation/loc_codec.h"
 #include "dataset/jsonl_codec.h"
+#include "engine/weights/atomic_file_writer.h"
 #include "evaluation/evaluation_report.h"
 
 #include <nlohmann/json.hpp>
 
 #include <QCommandLineParser>
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
-#include <QSaveFile>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <utility>
@@ -34,51 +34,45 @@ struct Inputs {
     std::vector<std::string> problems; // "file:line: message"
 };
 
-std::vector<std::pair<int, QByteArray>> readLines(const QString &path, std::vector<std::string> *problems)
+// Visits the lines of `path` (see forEachLine); an unreadable file becomes a problem.
+void visitLines(const QString &path, std::vector<std::string> *problems,
+    const std::function<void(QByteArrayView line, const std::string &where)> &visit)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        problems->push_back(
-            path.toStdString() + ": cannot read the file: " + file.errorString().toStdString());
+    const Status read = forEachLine(path, [&](QByteArrayView line, int number) -> Status {
+        visit(line, path.toStdString() + ":" + std::to_string(number) + ": ");
         return {};
-    }
-    const QByteArray content = file.readAll();
-    std::vector<std::pair<int, QByteArray>> lines;
-    const std::vector<jsonl::LineSpan> spans = jsonl::splitLines(content);
-    for (size_t i = 0; i < spans.size(); ++i)
-        lines.emplace_back(int(i) + 1, content.mid(qsizetype(spans[i].offset), qsizetype(spans[i].length)));
-    return lines;
+    });
+    if (!read)
+        problems->push_back(read.error().toString());
 }
 
 void readReferences(const QString &path, const QString &task, Inputs *in)
 {
-    for (const auto &[number, line] : readLines(path, &in->problems)) {
+    visitLines(path, &in->problems, [&](QByteArrayView line, const std::string &where) {
         const jsonl::ParsedLine parsed = jsonl::parseLine(line);
-        const std::string where = path.toStdString() + ":" + std::to_string(number) + ": ";
         if (parsed.status == jsonl::ParsedLine::Status::Blank)
-            continue;
+            return;
         if (parsed.status != jsonl::ParsedLine::Status::Record) {
             in->problems.push_back(where + parsed.message.toStdString());
-            continue;
+            return;
         }
         if (!task.isEmpty() && parsed.prefix != task)
-            continue;
+            return;
         in->references[{parsed.image.toStdString(), parsed.prefix.toStdString()}].push_back(
             parsed.suffix.toStdString());
-    }
+    });
 }
 
 void readPredictions(const QString &path, const QString &task, Inputs *in)
 {
     std::set<Key> seen;
-    for (const auto &[number, line] : readLines(path, &in->problems)) {
-        const std::string where = path.toStdString() + ":" + std::to_string(number) + ": ";
+    visitLines(path, &in->problems, [&](QByteArrayView line, const std::string &where) {
         if (line.trimmed().isEmpty())
-            continue;
-        const Json j = Json::parse(line.constData(), line.constData() + line.size(), nullptr, false);
+            return;
+        const Json j = Json::parse(line.data(), line.data() + line.size(), nullptr, false);
         if (j.is_discarded() || !j.is_object()) {
             in->problems.push_back(where + "not a JSON object");
-            continue;
+            return;
         }
         const auto text = [&](const char *key) -> const Json * {
             const auto it = j.find(key);
@@ -86,24 +80,24 @@ void readPredictions(const QString &path, const QString &task, Inputs *in)
         };
         if (!text("image") || !text("prefix") || !text("prediction")) {
             in->problems.push_back(where + "needs string fields image, prefix and prediction");
-            continue;
+            return;
         }
         const Key key {j["image"].get<std::string>(), j["prefix"].get<std::string>()};
         if (!task.isEmpty() && key.second != task.toStdString())
-            continue;
+            return;
         if (!seen.insert(key).second) {
             in->problems.push_back(
                 where + key.first + " " + key.second + ": predicted twice; the first is used");
-            continue;
+            return;
         }
         const auto refs = in->references.find(key);
         if (refs == in->references.end()) {
             in->problems.push_back(
                 where + key.first + " " + key.second + ": no reference with this image and prefix");
-            continue;
+            return;
         }
         in->predictions.push_back({key.first, key.second, j["prediction"].get<std::string>(), refs->second});
-    }
+    });
 }
 
 QString html(const std::string &s)
@@ -245,9 +239,8 @@ QString htmlReport(
 bool writeAtomically(const QString &path, const QByteArray &bytes)
 {
     QDir().mkpath(QFileInfo(path).absolutePath());
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-        err(QStringLiteral("error: %1: cannot write: %2").arg(path, file.errorString()));
+    if (const Status s = weights::writeFileAtomically(path.toStdString(), bytes.toStdString()); !s) {
+        fail(s.error());
         return false;
     }
     return true;

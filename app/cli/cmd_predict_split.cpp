@@ -54,33 +54,23 @@ Result<std::vector<Pair>> readSplit(
     for (const QString &name :
         {split + QStringLiteral(".jsonl"), split + QStringLiteral("_detailed_caption.jsonl")}) {
         const QString path = QDir(dataset).filePath(name);
-        QFile file(path);
-        if (!file.exists())
+        if (!QFileInfo::exists(path))
             continue;
-        if (!file.open(QIODevice::ReadOnly))
-            return makeError(ErrorCode::Io, "cannot read the file: " + file.errorString().toStdString(),
-                path.toStdString());
         ++filesFound;
-        const QByteArray content = file.readAll();
-        const std::vector<jsonl::LineSpan> lines = jsonl::splitLines(content);
-        for (size_t i = 0; i < lines.size(); ++i) {
-            const jsonl::ParsedLine parsed
-                = jsonl::parseLine(QByteArrayView(content.constData() + lines[i].offset, lines[i].length));
-            if (parsed.status == jsonl::ParsedLine::Status::Blank)
-                continue;
+        const Status read = forEachJsonlLine(path, [&](const jsonl::ParsedLine &parsed, int number) -> Status {
             if (parsed.status != jsonl::ParsedLine::Status::Record) {
                 fail(makeError(ErrorCode::Parse, parsed.message.toStdString() + " (record skipped)",
-                    path.toStdString(), int(i) + 1));
+                    path.toStdString(), number));
                 ++*skipped;
-                continue;
-            }
-            if (!task.isEmpty() && parsed.prefix != task)
-                continue;
-            if (!seen.contains(pairKey(parsed.image, parsed.prefix))) {
+            } else if ((task.isEmpty() || parsed.prefix == task)
+                && !seen.contains(pairKey(parsed.image, parsed.prefix))) {
                 seen.insert(pairKey(parsed.image, parsed.prefix));
-                pairs.push_back({parsed.image, parsed.prefix, path, int(i) + 1});
+                pairs.push_back({parsed.image, parsed.prefix, path, number});
             }
-        }
+            return {};
+        });
+        if (!read)
+            return read.error();
     }
     if (filesFound == 0)
         return makeError(ErrorCode::Io,
