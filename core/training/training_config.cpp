@@ -386,6 +386,7 @@ const std::vector<KeySpec> &keySpecs()
         intKey("warmup_steps", &O::warmupSteps, 0, unbounded),
         doubleKey("warmup_ratio", &O::warmupRatio, 0.0, true, 1.0, false),
         intKey("gradient_accumulation_steps", &O::gradientAccumulationSteps, 1, 65536),
+        intKey("micro_batch_threads", &O::microBatchThreads, 1, 64),
         doubleKey("max_grad_norm", &O::maxGradNorm, 0.0, true),
         seedKey(),
         deviceKey(),

@@ -1,5 +1,6 @@
 #include "engine/training/trainer.h"
 
+#include "engine/model/florence2/functional.h"
 #include "engine/model/florence2/generation.h"
 #include "engine/model_loader.h"
 #include "engine/runtime.h"
@@ -13,6 +14,7 @@
 #include "engine/weights/safetensors.h"
 
 #include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/cuda.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
@@ -21,6 +23,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -154,6 +157,21 @@ struct LossScaler {
     }
 };
 
+// splitmix64's finaliser: well-spread seeds from small consecutive numbers
+uint64_t mixBits(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+struct MicroBatchResults {
+    double lossSum = 0; // of the micro-batches' mean losses
+    int64_t samples = 0;
+    bool finite = true; // every loss finite (the gradients are then accumulated)
+};
+
 } // namespace
 
 struct Trainer::Impl {
@@ -205,6 +223,7 @@ struct Trainer::Impl {
     Status writeMetricsFiles() const;
     void appendMetrics(const nlohmann::json &line);
     void noteSkipped(BatchLoader &loader);
+    MicroBatchResults runMicroBatches(const std::vector<TrainBatch> &batches, int64_t epoch);
     Result<double> validationLoss();
     std::vector<PreviewSample> previews();
     void pruneCheckpoints();
@@ -396,6 +415,15 @@ Status Trainer::Impl::setUp()
     log("data: " + std::to_string(trainLoader->batchesPerEpoch()) + " batches of up to "
         + std::to_string(opt.batchSize) + " per epoch; " + std::to_string(total) + " optimizer steps (warmup "
         + std::to_string(warmup) + ", " + opt.lrScheduler + ")");
+    if (opt.microBatchThreads > 1) {
+        if (!device.is_cpu())
+            log("micro_batch_threads applies to the CPU: micro-batches run one after another on " + device.str());
+        else if (acc < 2)
+            log("micro_batch_threads has no effect without gradient_accumulation_steps >= 2");
+        else
+            log("micro-batches: up to " + std::to_string(std::min(acc, opt.microBatchThreads))
+                + " at once, one thread each");
+    }
 
     runDir = opt.outputDir;
     checkpointsDir = runDir + "/checkpoints";
@@ -602,6 +630,86 @@ Status Trainer::Impl::restore(const std::string &spec)
     });
 }
 
+// Forward and backward of one step's micro-batches: the trainable parameters' .grad end up
+// holding the sum of their gradients (of loss times the loss scale), added in micro-batch
+// order. With micro_batch_threads > 1 on the CPU up to that many run at once, each on its own
+// thread with one intra-op thread: small models are bound by per-op overhead, which one
+// intra-op pool cannot spread over the cores but separate micro-batches can. Each micro-batch
+// draws its dropout from a generator seeded by (seed, epoch, batch), so the result does not
+// depend on the thread count or timing.
+MicroBatchResults Trainer::Impl::runMicroBatches(const std::vector<TrainBatch> &batches, int64_t epoch)
+{
+    MicroBatchResults result;
+    for (at::Tensor &p : trainable)
+        p.mutable_grad() = at::Tensor();
+    const size_t n = batches.size();
+    std::vector<double> losses(n, 0.0);
+    std::vector<std::vector<at::Tensor>> grads(n);
+    std::vector<std::exception_ptr> errors(n);
+    const auto forwardBackward = [&](size_t i) {
+        try {
+            const TrainBatch &batch = batches[i];
+            florence2::ScopedTrainingGenerator draws(
+                mixBits(mixBits(mixBits(opt.seed) ^ static_cast<uint64_t>(epoch)) ^ static_cast<uint64_t>(batch.batchIndex)));
+            florence2::ForwardInputs in;
+            in.pixelValues = batch.pixelValues.to(device);
+            in.inputIds = batch.inputIds.to(device);
+            in.attentionMask = batch.attentionMask.to(device);
+            in.labels = batch.labels.to(device);
+            at::Tensor loss = model->forward(in).loss;
+            losses[i] = loss.item<double>();
+            if (!std::isfinite(losses[i]))
+                return;
+            if (scaler.enabled)
+                loss = loss * scaler.scale;
+            grads[i] = torch::autograd::grad({loss}, trainable, {}, false, false, /*allow_unused=*/true);
+        } catch (...) {
+            errors[i] = std::current_exception();
+        }
+    };
+    const size_t width = device.is_cpu() ? static_cast<size_t>(std::max<int64_t>(1, opt.microBatchThreads)) : 1;
+    const int intraOpThreads = at::get_num_threads();
+    for (size_t first = 0; first < n; first += width) {
+        const size_t last = std::min(n, first + width);
+        if (last - first == 1) {
+            forwardBackward(first);
+        } else {
+            at::set_num_threads(1);
+            std::vector<std::thread> workers;
+            for (size_t i = first + 1; i < last; ++i)
+                workers.emplace_back([&, i] {
+                    at::set_num_threads(1);
+                    forwardBackward(i);
+                });
+            forwardBackward(first);
+            for (std::thread &w : workers)
+                w.join();
+            at::set_num_threads(intraOpThreads);
+        }
+        for (size_t i = first; i < last; ++i) {
+            if (errors[i])
+                std::rethrow_exception(errors[i]);
+            result.lossSum += losses[i];
+            result.samples += batches[i].pixelValues.size(0);
+            result.finite = result.finite && std::isfinite(losses[i]);
+            if (!result.finite)
+                continue;
+            torch::NoGradGuard noGrad;
+            for (size_t j = 0; j < trainable.size(); ++j) {
+                const at::Tensor &g = grads[i][j];
+                if (!g.defined())
+                    continue;
+                if (trainable[j].grad().defined())
+                    trainable[j].mutable_grad().add_(g);
+                else
+                    trainable[j].mutable_grad() = g;
+            }
+            grads[i].clear();
+        }
+    }
+    return result;
+}
+
 Result<double> Trainer::Impl::validationLoss()
 {
     if (!valLoader)
@@ -769,33 +877,21 @@ Result<TrainingResult> Trainer::run()
             while (!epochDone) {
                 // one optimizer step: up to `acc` micro-batches
                 const auto stepStart = Clock::now();
-                double lossSum = 0;
-                int64_t micro = 0, samples = 0;
-                bool finite = true;
-                for (at::Tensor &p : t.trainable)
-                    p.mutable_grad() = at::Tensor();
-                while (micro < acc) {
+                std::vector<TrainBatch> batches;
+                while (static_cast<int64_t>(batches.size()) < acc) {
                     auto batch = t.trainLoader->next();
                     if (!batch) {
                         epochDone = true;
                         break;
                     }
                     t.batchInEpoch = batch->batchIndex + 1;
-                    florence2::ForwardInputs in;
-                    in.pixelValues = batch->pixelValues.to(t.device);
-                    in.inputIds = batch->inputIds.to(t.device);
-                    in.attentionMask = batch->attentionMask.to(t.device);
-                    in.labels = batch->labels.to(t.device);
-                    at::Tensor loss = t.model->forward(in).loss;
-                    const double value = loss.item<double>();
-                    if (!std::isfinite(value))
-                        finite = false;
-                    lossSum += value;
-                    samples += batch->pixelValues.size(0);
-                    ++micro;
-                    if (finite)
-                        (t.scaler.enabled ? loss * t.scaler.scale : loss).backward();
+                    batches.push_back(std::move(*batch));
                 }
+                const int64_t micro = static_cast<int64_t>(batches.size());
+                const MicroBatchResults mb = t.runMicroBatches(batches, epoch);
+                const double lossSum = mb.lossSum;
+                const int64_t samples = mb.samples;
+                bool finite = mb.finite;
                 t.noteSkipped(*t.trainLoader);
                 if (micro == 0)
                     break;

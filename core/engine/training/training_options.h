@@ -50,6 +50,10 @@ struct TrainingOptions {
     std::string device = "cpu"; // device: cpu | cuda | cuda:N
     std::string precision = "auto"; // precision: auto | fp32 | bf16 | fp16
     int64_t threads = 0; // threads (0: all cores)
+    // micro_batch_threads: on the CPU, up to this many of a step's gradient_accumulation_steps
+    // micro-batches run at once, one thread each (same result as one after another). Pays off
+    // for small models, whose steps are bound by per-op overhead rather than arithmetic.
+    int64_t microBatchThreads = 1;
     int64_t numWorkers = 2; // num_workers: image decoding threads
     int64_t prefetchBatches = 2; // prefetch_batches
 

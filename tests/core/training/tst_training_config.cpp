@@ -134,7 +134,7 @@ void TestTrainingConfig::demoConfigLoads()
 void TestTrainingConfig::keysAreComplete()
 {
     const QStringList keys = trainingConfigKeys();
-    QCOMPARE(keys.size(), 40); // one per TrainingOptions field
+    QCOMPARE(keys.size(), 41); // one per TrainingOptions field
     QCOMPARE(QSet<QString>(keys.begin(), keys.end()).size(), keys.size());
     // The original train.py's keys come first, verbatim.
     QCOMPARE(keys.mid(0, 9),
@@ -265,6 +265,8 @@ void TestTrainingConfig::badValue_data()
                                    << "seed: must be an integer from 0 to 18446744073709551615";
     QTest::newRow("num_workers") << QByteArray("num_workers: -1\n") << 6
                                  << "num_workers: must be an integer from 0 to 256";
+    QTest::newRow("micro_batch_threads") << QByteArray("micro_batch_threads: 0\n") << 6
+                                         << "micro_batch_threads: must be an integer from 1 to 64";
     QTest::newRow("log_every_steps") << QByteArray("log_every_steps: 0\n") << 6
                                      << "log_every_steps: must be an integer >= 1";
     QTest::newRow("output_dir mapping")

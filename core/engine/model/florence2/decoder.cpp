@@ -47,7 +47,7 @@ at::Tensor DecoderImpl::forward(const at::Tensor &inputIds, const at::Tensor &en
         h = h * m_embedScale;
     h = h + embed_positions(T, past).to(h.scalar_type());
     h = layerNorm(layernorm_embedding, h);
-    h = at::dropout(h, m_dropout, training);
+    h = trainingDropout(h, m_dropout, training);
 
     // causal self-attention mask [1 or B, 1, T, past+T]: query i sees keys up to past+i
     at::Tensor selfMask;
@@ -69,7 +69,7 @@ at::Tensor DecoderImpl::forward(const at::Tensor &inputIds, const at::Tensor &en
     const int64_t reserve = cache ? cache->reserveTokens() : 0;
     for (size_t i = 0; i < m_layers.size(); ++i) {
         // LayerDrop (training only, so never with a cache)
-        if (!(training && m_layerdrop > 0.0 && at::rand({}).item<double>() < m_layerdrop)) {
+        if (!layerDropped(m_layerdrop, training)) {
             KeyValueBuffer *selfCache = cache ? &cache->selfAttention(static_cast<int64_t>(i)) : nullptr;
             KeyValueBuffer *crossCache = cache ? &cache->crossAttention(static_cast<int64_t>(i)) : nullptr;
             h = m_layers[i](h, encoderHidden, selfMask, crossMask, selfCache, crossCache, reserve);

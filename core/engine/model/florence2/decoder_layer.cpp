@@ -1,4 +1,5 @@
 #include "engine/model/florence2/decoder_layer.h"
+#include "engine/model/florence2/functional.h"
 
 #include <ATen/ATen.h>
 
@@ -29,21 +30,21 @@ at::Tensor DecoderLayerImpl::forward(const at::Tensor &input, const at::Tensor &
     // causal self-attention block, post-LN
     at::Tensor residual = input;
     at::Tensor h = self_attn(input, at::Tensor(), selfMask, selfCache, reserveTokens);
-    h = at::dropout(h, m_dropout, training);
+    h = trainingDropout(h, m_dropout, training);
     h = layerNorm(self_attn_layer_norm, residual + h);
 
     // cross-attention over the encoder output, post-LN
     residual = h;
     h = encoder_attn(h, encoderHidden, crossMask, crossCache);
-    h = at::dropout(h, m_dropout, training);
+    h = trainingDropout(h, m_dropout, training);
     h = layerNorm(encoder_attn_layer_norm, residual + h);
 
     // feed-forward block, post-LN
     residual = h;
     h = linearActivate(fc1, h, m_activation);
-    h = at::dropout(h, m_activationDropout, training);
+    h = trainingDropout(h, m_activationDropout, training);
     h = linear(fc2, h);
-    h = at::dropout(h, m_dropout, training);
+    h = trainingDropout(h, m_dropout, training);
     return layerNorm(final_layer_norm, residual + h);
 }
 

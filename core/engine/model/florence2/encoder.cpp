@@ -42,7 +42,7 @@ at::Tensor EncoderImpl::forward(
     // token embeddings + positions 0..S-1 (+2), then layernorm_embedding
     at::Tensor h = inputsEmbeds + embed_positions(S).to(inputsEmbeds.scalar_type());
     h = layerNorm(layernorm_embedding, h);
-    h = at::dropout(h, m_dropout, training);
+    h = trainingDropout(h, m_dropout, training);
 
     // padding mask [B, S] -> additive [B, 1, S, S]
     at::Tensor mask;
@@ -56,7 +56,7 @@ at::Tensor EncoderImpl::forward(
     report(callback, "encoder_hidden_states.0", h);
     for (size_t i = 0; i < m_layers.size(); ++i) {
         // LayerDrop: skip the whole layer in training with probability encoder_layerdrop
-        if (!(training && m_layerdrop > 0.0 && at::rand({}).item<double>() < m_layerdrop))
+        if (!layerDropped(m_layerdrop, training))
             h = m_layers[i](h, mask);
         report(callback, "encoder_hidden_states." + std::to_string(i + 1), h);
     }

@@ -1,4 +1,5 @@
 #include "engine/model/florence2/encoder_layer.h"
+#include "engine/model/florence2/functional.h"
 
 #include <ATen/ATen.h>
 
@@ -25,15 +26,15 @@ at::Tensor EncoderLayerImpl::forward(const at::Tensor &input, const at::Tensor &
     // self-attention block, post-LN
     at::Tensor residual = input;
     at::Tensor h = self_attn(input, at::Tensor(), mask);
-    h = at::dropout(h, m_dropout, training);
+    h = trainingDropout(h, m_dropout, training);
     h = layerNorm(self_attn_layer_norm, residual + h);
 
     // feed-forward block, post-LN
     residual = h;
     h = linearActivate(fc1, h, m_activation);
-    h = at::dropout(h, m_activationDropout, training);
+    h = trainingDropout(h, m_activationDropout, training);
     h = fc2(h);
-    h = at::dropout(h, m_dropout, training);
+    h = trainingDropout(h, m_dropout, training);
     h = layerNorm(final_layer_norm, residual + h);
 
     // fp16 overflow guard of the reference

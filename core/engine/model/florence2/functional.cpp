@@ -7,6 +7,7 @@
 #include <torch/version.h>
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <atomic>
 #include <cmath>
@@ -31,6 +32,52 @@ at::Tensor layerNorm(const torch::nn::LayerNorm &norm, const at::Tensor &x)
     return y.to(x.scalar_type());
 }
 
+namespace {
+thread_local at::Generator *t_generator = nullptr;
+
+// The installed generator for draws into a tensor like `x`, or none (the default one).
+c10::optional<at::Generator> generatorFor(const at::Tensor &x)
+{
+    if (t_generator && x.device().is_cpu())
+        return *t_generator;
+    return c10::nullopt;
+}
+} // namespace
+
+ScopedTrainingGenerator::ScopedTrainingGenerator(uint64_t seed)
+    : m_generator(at::make_generator<at::CPUGeneratorImpl>(seed))
+    , m_previous(t_generator)
+{
+    t_generator = &m_generator;
+}
+
+ScopedTrainingGenerator::~ScopedTrainingGenerator()
+{
+    t_generator = m_previous;
+}
+
+at::Tensor trainingDropout(const at::Tensor &x, double p, bool training)
+{
+    const c10::optional<at::Generator> generator = generatorFor(x);
+    if (!generator || !training || p <= 0.0)
+        return at::dropout(x, p, training);
+    // at::dropout's CPU formula, with the generator passed in
+    if (p >= 1.0)
+        return x * at::zeros({}, x.options());
+    at::Tensor noise = at::empty_like(x).bernoulli_(1.0 - p, generator);
+    noise.div_(1.0 - p);
+    return x * noise;
+}
+
+bool layerDropped(double p, bool training)
+{
+    if (!training || p <= 0.0)
+        return false;
+    const c10::optional<at::Generator> generator = t_generator ? c10::optional<at::Generator>(*t_generator)
+                                                               : c10::nullopt;
+    return at::rand({}, generator, at::kDouble).item<double>() < p;
+}
+
 at::Tensor dropPath(const at::Tensor &x, double p, bool training)
 {
     if (p <= 0.0 || !training)
@@ -39,7 +86,7 @@ at::Tensor dropPath(const at::Tensor &x, double p, bool training)
     std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
     shape[0] = x.size(0);
     // [B, 1, ..., 1]: one draw per sample
-    at::Tensor mask = at::empty(shape, x.options()).bernoulli_(keep);
+    at::Tensor mask = at::empty(shape, x.options()).bernoulli_(keep, generatorFor(x));
     if (keep > 0.0)
         mask.div_(keep);
     return x * mask;
@@ -114,7 +161,8 @@ at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor 
     if (p == 0.0 && windowAttentionApplies(q, k, v, mask))
         return windowAttention(q, k, v, scale);
 #if TORCH_VERSION_MAJOR >= 2
-    if (g_backend.load() == AttentionBackend::Sdpa) {
+    // SDPA draws its dropout from the default generator: not with a per-thread one installed
+    if (g_backend.load() == AttentionBackend::Sdpa && !(p > 0.0 && generatorFor(q))) {
         // `{}` is an empty optional whichever optional type this LibTorch uses
 #if TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 1
         return mask.defined() ? at::scaled_dot_product_attention(q, k, v, mask, p, false, scale)
@@ -139,7 +187,7 @@ at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor 
     else
         at::_softmax_out(weights, weights, -1, false);
     if (p > 0.0)
-        weights = at::dropout(weights, p, true);
+        weights = trainingDropout(weights, p, true);
     // [.., T, S] @ [.., S, d] -> [.., T, d]
     return at::matmul(weights, v);
 }

@@ -8,9 +8,34 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include <ATen/core/Generator.h>
+
+#include <cstdint>
 #include <string>
 
 namespace fmw::florence2 {
+
+// Training's random draws (dropout, drop path, layer drop) come from the calling thread's
+// generator while a ScopedTrainingGenerator lives on that thread (CPU tensors), else from
+// LibTorch's default generator. The trainer gives each micro-batch its own seeded generator,
+// so the draws do not depend on which thread runs it or in what order.
+class ScopedTrainingGenerator {
+public:
+    explicit ScopedTrainingGenerator(uint64_t seed);
+    ~ScopedTrainingGenerator();
+    ScopedTrainingGenerator(const ScopedTrainingGenerator &) = delete;
+    ScopedTrainingGenerator &operator=(const ScopedTrainingGenerator &) = delete;
+
+private:
+    at::Generator m_generator;
+    at::Generator *m_previous;
+};
+
+// at::dropout (zero with probability p and scale by 1/(1-p), in training only), drawing as
+// described above.
+at::Tensor trainingDropout(const at::Tensor &x, double p, bool training);
+// True when layer drop skips a layer: a uniform draw below p (training only).
+bool layerDropped(double p, bool training);
 
 // LayerNorm computed in fp32 and cast back for bf16/fp16 input, as newer PyTorch autocast
 // does (1.13's CPU LayerNorm rejects bf16 input with fp32 weights and vice versa). A few rows

@@ -51,7 +51,7 @@ at::Tensor LoraLinearImpl::loraUpdate(const at::Tensor &x)
     TORCH_CHECK(loraActive(), "loraUpdate() needs an attached, unmerged adapter");
     // PEFT: lora_B(lora_A(dropout(x))) * scaling, x cast to the adapter's dtype
     const at::Tensor dropped
-        = at::dropout(x.to(lora_A->weight.scalar_type()), m_lora->dropout, is_training());
+        = trainingDropout(x.to(lora_A->weight.scalar_type()), m_lora->dropout, is_training());
     const at::Tensor update
         = florence2::linear(florence2::linear(dropped, lora_A->weight), lora_B->weight) * loraScaling();
     return update.to(x.scalar_type());
