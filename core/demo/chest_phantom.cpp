@@ -168,10 +168,10 @@ void drawOverlay(Layer &layer, const PhantomSpec &spec, const RenderParts &parts
     strokePath(layer, {{cx, a.carinaY - 0.01}, {cx + 0.075, a.carinaY + 0.075}}, 0.022, 0.016, -0.08, -0.05);
 
     if (f.endotrachealTube) {
-        // Tube wall, faint, with its radiopaque stripe.
+        // Tube wall, faint, with its radiopaque stripe (wide enough to survive 128 px).
         const double tip = spec.geometry.ettTipY;
-        strokePath(layer, {{cx + 0.003, -0.02}, {cx + 0.002, tip}}, 0.024, 0.024, 0.06, 0.06);
-        strokePath(layer, {{cx + 0.011, -0.02}, {cx + 0.01, tip}}, 0.005, 0.005, 0.3, 0.3);
+        strokePath(layer, {{cx + 0.003, -0.02}, {cx + 0.002, tip}}, 0.034, 0.034, 0.12, 0.12);
+        strokePath(layer, {{cx + 0.01, -0.02}, {cx + 0.009, tip}}, 0.016, 0.016, 0.4, 0.4);
     }
     if (f.centralLine) {
         const double s = sideSign(*f.centralLine);
@@ -179,7 +179,7 @@ void drawOverlay(Layer &layer, const PhantomSpec &spec, const RenderParts &parts
         std::vector<PointN> path = quadraticCurve({cx + s * 0.33, y + 0.035}, {cx + s * 0.1, y + 0.03},
                                                   {cx - 0.04, y + 0.13}, 16);
         path.push_back({cx - 0.045, a.carinaY + 0.08});
-        strokePath(layer, path, 0.006, 0.006, 0.3, 0.3);
+        strokePath(layer, path, 0.012, 0.012, 0.35, 0.35);
     }
     if (f.pacemaker) {
         const ThoraxGeometry normal(a, false);
@@ -279,7 +279,7 @@ cv::Mat render(const PhantomSpec &spec, int size, const RenderParts &parts)
                 if (r < radius + px) {
                     // Projected thickness of a sphere.
                     const double q = std::min(1.0, r / radius);
-                    const double amp = f.nodule->size == Extent::Small ? 0.16 : 0.19;
+                    const double amp = f.nodule->size == Extent::Small ? 0.2 : 0.22;
                     density += amp * (0.35 + 0.65 * std::sqrt(1.0 - q * q)) * coverage(radius - r, px);
                 }
             }

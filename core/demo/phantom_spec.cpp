@@ -140,15 +140,15 @@ PhantomSpec drawPhantomSpec(const DemoFindings &findings, DemoRng &rng)
 
     FindingGeometry &g = s.geometry;
     const Extent noduleSize = findings.nodule ? findings.nodule->size : Extent::Small;
-    g.noduleRadius = noduleSize == Extent::Small ? rng.uniform(0.018, 0.024) : rng.uniform(0.035, 0.045);
+    g.noduleRadius = noduleSize == Extent::Small ? rng.uniform(0.024, 0.03) : rng.uniform(0.042, 0.052);
     const Extent effusionSize = findings.effusion ? findings.effusion->size : Extent::Small;
     const Side effusionSide = findings.effusion ? findings.effusion->side : Side::Right;
     const double cp = a.costophrenicY[sideIndex(effusionSide)];
     const double dome = a.domeTopY[sideIndex(effusionSide)];
     if (effusionSize == Extent::Small) {
-        // Fluid in the lateral costophrenic recess only: the angle is blunted.
-        g.effusionLateralLevel = cp - rng.uniform(0.07, 0.09);
-        g.effusionMedialLevel = dome + rng.uniform(0.08, 0.1);
+        // A thin layer over the diaphragm that rises in the lateral recess: the angle is blunted.
+        g.effusionLateralLevel = cp - rng.uniform(0.13, 0.16);
+        g.effusionMedialLevel = dome + rng.uniform(0.0, 0.02);
     } else {
         g.effusionLateralLevel = rng.uniform(0.36, 0.42);
         g.effusionMedialLevel = dome - rng.uniform(0.08, 0.11);
