@@ -1,6 +1,7 @@
 #pragma once
 // What the model benchmarks share: run counts, medians, peak RSS and the Florence-2-base shape.
 
+#include "bench_stats.h"
 #include "engine/model/florence2/florence2_config.h"
 
 #include <algorithm>
@@ -16,12 +17,6 @@ inline int runs()
 {
     const char *env = std::getenv("FMW_BENCH_RUNS");
     return env && std::atoi(env) > 0 ? std::atoi(env) : 5;
-}
-
-inline double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
 }
 
 // This process's peak resident set (VmHWM), GiB.

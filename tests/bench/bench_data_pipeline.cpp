@@ -7,6 +7,7 @@
 // CLI's path for one image, loadModelImage + text::pixelValues, on one thread.
 
 // torch before any Qt header (`slots`)
+#include "bench_stats.h"
 #include "engine/text/bpe_tokenizer.h"
 #include "engine/text/florence2_processor.h"
 #include "engine/text/pixel_values.h"
@@ -37,11 +38,7 @@ constexpr int kSide = 2048;
 constexpr int kRuns = 5;
 constexpr double kTargetRatio = 5.0;
 
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
+using fmwbench::median;
 
 QString runs(const std::vector<double> &v)
 {

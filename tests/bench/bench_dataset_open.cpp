@@ -3,6 +3,7 @@
 // until the record list is ready. Thresholds from issue 2: < 1 s, peak RSS < 300 MB.
 // Baseline, same process and files: QFile::readAll + split into lines.
 
+#include "bench_stats.h"
 #include "dataset/dataset_document.h"
 
 #include <QDir>
@@ -36,11 +37,7 @@ double procStatusMB(const char *key)
     return -1;
 }
 
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
+using fmwbench::median;
 
 // Deterministic text of realistic length, written the way users' files are (json.dumps
 // style, some unknown fields).

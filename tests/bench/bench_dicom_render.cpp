@@ -4,6 +4,7 @@
 // (a fresh buffer each run, so it pays first-touch page faults), QFile::read into a reused
 // buffer (the I/O alone), and a plain cv::Mat convertTo of the same pixels to 8 bits.
 
+#include "bench_stats.h"
 #include "imaging/image_loader.h"
 #include "imaging/image_renderer.h"
 
@@ -28,11 +29,7 @@ constexpr int kSide = 3000;
 constexpr int kRuns = 7;
 constexpr double kThresholdMs = 150.0;
 
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
+using fmwbench::median;
 
 template <typename Fn> std::vector<double> timeRuns(Fn &&fn)
 {

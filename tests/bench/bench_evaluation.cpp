@@ -5,6 +5,7 @@
 // The verdict is on the text task, the expensive one; <OD> and the parts are printed beside it.
 // Baseline, same process and pairs: tokenizing them (what every text metric needs first).
 
+#include "bench_stats.h"
 #include "evaluation/bleu.h"
 #include "evaluation/cider.h"
 #include "evaluation/evaluation_report.h"
@@ -26,11 +27,7 @@ constexpr int kPairs = 10000;
 constexpr int kRuns = 5;
 constexpr double kBudgetMs = 2000;
 
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
+using fmwbench::median;
 
 // Five sentences from a bank of findings, so n-grams repeat across reports as in real corpora.
 std::vector<EvaluationSample> reportSamples()

@@ -6,6 +6,7 @@
 //   load      : readPytorchBin() + copying every storage into fresh tensors, i.e. the file's
 //               bytes in memory the process owns, as a model's parameters hold them
 // Fails if `load` costs more than 1.5x `read` (the issue: "little more than reading the file").
+#include "bench_stats.h"
 #include "engine/weights/pytorch_bin.h"
 
 #include <ATen/ATen.h>
@@ -37,11 +38,7 @@ double seconds(std::chrono::steady_clock::time_point since)
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
+using fmwbench::median;
 
 // Florence-2-large's state-dict shapes (DaViT dims 256..2048, depths 1,1,9,1; BART d_model
 // 1024, 12+12 layers, ffn 4096, vocabulary 51289, 1024 positions), names in the remote-code
