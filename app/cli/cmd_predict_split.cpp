@@ -121,26 +121,6 @@ Result<QSet<QString>> readDone(const QString &path)
     return done;
 }
 
-void removeAll(std::string &text, const std::string &token)
-{
-    for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, at))
-        text.erase(at, token.size());
-}
-
-// What evaluation compares with the references: <OD> keeps the dataset's suffix form (labels
-// and <loc_N> tokens, without the special tokens); other tasks the post-processed answer.
-std::string evaluatedText(const engine::Prediction &r)
-{
-    if (r.task == "<OD>") {
-        std::string text = r.generatedText;
-        for (const char *token : {"<s>", "</s>", "<pad>"})
-            removeAll(text, token);
-        return text;
-    }
-    const Json answer = Json::parse(r.answerJson);
-    const Json &value = answer.contains(r.task) ? answer[r.task] : answer;
-    return value.is_string() ? value.get<std::string>() : value.dump();
-}
 
 QString seconds(double ms)
 {
@@ -236,7 +216,7 @@ int predictSplit(const QStringList &args)
             Json j;
             j["image"] = pair.image.toStdString();
             j["prefix"] = pair.prefix.toStdString();
-            j["prediction"] = evaluatedText(*prediction);
+            j["prediction"] = engine::evaluatedText(*prediction);
             j["generated_text"] = prediction->generatedText;
             j["model"] = engine->info().folder;
             if (!engine->info().adapter.empty())

@@ -32,15 +32,6 @@ void onInterrupt(int)
     }
 }
 
-QString duration(double seconds)
-{
-    const qint64 s = static_cast<qint64>(seconds + 0.5);
-    if (s >= 3600)
-        return QStringLiteral("%1h%2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
-    if (s >= 60)
-        return QStringLiteral("%1m%2s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-    return QStringLiteral("%1s").arg(s);
-}
 
 QString stepLine(const training::StepReport &s)
 {
@@ -52,7 +43,7 @@ QString stepLine(const training::StepReport &s)
         .arg(s.loss, 0, 'f', 4)
         .arg(s.lr, 0, 'g', 3)
         .arg(s.samplesPerSecond, 0, 'f', 2)
-        .arg(duration(s.etaSeconds))
+        .arg(training::formatDuration(s.etaSeconds))
         .arg(s.skipped ? QStringLiteral("  (skipped)") : QString());
 }
 
@@ -119,7 +110,7 @@ int train(const QStringList &args)
             QString line = QStringLiteral("epoch %1/%2 done in %3: train loss %4")
                                .arg(e.epoch)
                                .arg(e.epochs)
-                               .arg(duration(e.seconds))
+                               .arg(training::formatDuration(e.seconds))
                                .arg(e.trainLoss, 0, 'f', 4);
             if (e.valLoss)
                 line += QStringLiteral(", val loss %1%2")

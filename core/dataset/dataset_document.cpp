@@ -569,6 +569,29 @@ Status DatasetDocument::save()
     return {};
 }
 
+QHash<QString, QByteArray> DatasetDocument::pendingFileContents() const
+{
+    // The same selection as save(), without clearing `touched`.
+    QHash<QString, QByteArray> out;
+    for (const auto &[name, f] : d->files) {
+        if (!f.touched || !f.readError.isEmpty())
+            continue;
+        QByteArray bytes = d->serialize(f);
+        if (f.onDisk ? bytes == f.diskContent : f.entries.empty())
+            continue;
+        out.insert(name, std::move(bytes));
+    }
+    return out;
+}
+
+std::optional<QByteArray> DatasetDocument::savedFileContent(const QString &file) const
+{
+    const auto it = d->files.find(file);
+    if (it == d->files.end() || !it->second.onDisk)
+        return std::nullopt;
+    return it->second.diskContent;
+}
+
 QStringList DatasetDocument::externallyModifiedFiles() const
 {
     QStringList out;

@@ -16,11 +16,13 @@
 #include "common/result.h"
 #include "dataset/dataset_record.h"
 
+#include <QHash>
 #include <QObject>
 #include <QStringList>
 #include <QVector>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QUndoStack;
@@ -82,6 +84,14 @@ public:
     Status save();
     // Files whose on-disk content differs from what was loaded/saved.
     QStringList externallyModifiedFiles() const;
+
+    // --- crash recovery (see RecoveryFile) ---------------------------------------------
+    // The bytes save() would write now, by file name: every file whose content differs from
+    // its on-disk state as the document knows it. Empty when there is nothing to save.
+    QHash<QString, QByteArray> pendingFileContents() const;
+    // A file's content as last loaded or saved; nullopt if the document holds it as absent
+    // (not on disk, or unreadable when opened).
+    std::optional<QByteArray> savedFileContent(const QString &file) const;
 
 signals:
     void recordChanged(fmw::RecordId id);

@@ -49,6 +49,23 @@ const char *precisionName(Precision precision)
     return "?";
 }
 
+std::string evaluatedText(const Prediction &prediction)
+{
+    if (prediction.task == "<OD>") {
+        std::string text = prediction.generatedText;
+        for (const std::string token : {"<s>", "</s>", "<pad>"})
+            for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, at))
+                text.erase(at, token.size());
+        return text;
+    }
+    const nlohmann::json answer = nlohmann::json::parse(prediction.answerJson, nullptr, false);
+    if (answer.is_discarded())
+        return prediction.generatedText;
+    const nlohmann::json &value = answer.contains(prediction.task) ? answer[prediction.task] : answer;
+    return value.is_string() ? value.get<std::string>()
+                             : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 namespace {
 
 c10::ScalarType scalarType(Precision p)

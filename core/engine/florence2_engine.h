@@ -66,6 +66,11 @@ struct Prediction {
     std::optional<double> score; // beam search: the length-penalised log-probability
 };
 
+// The text evaluation compares with a reference, as `florence-cli predict-split` writes it and
+// the compare view scores it: <OD> keeps the dataset's suffix form (labels and <loc_N> tokens,
+// special tokens removed); other tasks the post-processed answer.
+std::string evaluatedText(const Prediction &prediction);
+
 class Florence2Engine {
 public:
     // `modelSpec`: a folder, or a hub id ("microsoft/Florence-2-base") in the HF cache.

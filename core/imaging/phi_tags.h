@@ -1,6 +1,7 @@
 #pragma once
-// The DICOM attributes treated as protected health information. The reader reports which of
-// them are present, by keyword; their values never leave the DICOM reader.
+// The DICOM attributes treated as protected health information. The image reader reports
+// which of them are present, by keyword, and keeps no values; only the tag browser
+// (dicom_tags.h) reads them, to show when the user asks.
 
 #include <cstdint>
 #include <vector>

@@ -35,6 +35,9 @@ struct TrainingOutcome {
     QString runDir;
 };
 
+// "45s", "3m07s", "1h05m": durations and ETAs on progress lines (CLI and training panel).
+QString formatDuration(double seconds);
+
 class TrainingSession : public QObject {
     Q_OBJECT
 public:

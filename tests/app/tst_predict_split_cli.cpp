@@ -5,6 +5,7 @@
 
 #include "common/cli_run.h"
 #include "common/test_support.h"
+#include "common/tiny_model_folder.h"
 
 #include <QDir>
 #include <QFile>
@@ -45,37 +46,6 @@ std::vector<Json> jsonLines(const QByteArray &bytes)
     return rows;
 }
 
-// The tiny fixture's weights made loadable by `predict`: a byte-level tokenizer whose ids fit
-// its 300-token vocabulary (specials, GPT-2's byte symbols, filler) and a 64 px processor.
-void writeTinyModel(const QString &dir)
-{
-    const QString fixture = fmwtest::sharedPath(QStringLiteral("fixtures/florence2-tiny"));
-    for (const char *name : {"config.json", "model.safetensors"}) {
-        if (!QFile::copy(
-                fixture + QLatin1Char('/') + QLatin1String(name), QDir(dir).filePath(QLatin1String(name))))
-            qFatal("cannot copy %s", name);
-    }
-    Json vocab = Json::object();
-    int next = 0;
-    for (const char *special : {"<s>", "<pad>", "</s>", "<unk>"})
-        vocab[special] = next++;
-    char32_t remapped = 0x100;
-    for (int byte = 0; byte < 256; ++byte) {
-        const bool kept = (byte > 0x20 && byte < 0x7F) || (byte > 0xA0 && byte != 0xAD);
-        const char32_t symbol = kept ? char32_t(byte) : remapped++;
-        vocab[QString::fromUcs4(&symbol, 1).toStdString()] = next++;
-    }
-    for (; next < 300; ++next)
-        vocab["filler" + std::to_string(next)] = next;
-    writeFile(QDir(dir).filePath(QStringLiteral("vocab.json")), QByteArray::fromStdString(vocab.dump()));
-    writeFile(QDir(dir).filePath(QStringLiteral("merges.txt")), "#version: 0.2\n");
-    const Json processor
-        = {{"size", {{"height", 64}, {"width", 64}}}, {"crop_size", {{"height", 64}, {"width", 64}}},
-            {"image_mean", {0.485, 0.456, 0.406}}, {"image_std", {0.229, 0.224, 0.225}}, {"do_resize", true},
-            {"do_rescale", true}, {"rescale_factor", 1.0 / 255.0}, {"do_normalize", true}, {"resample", 3}};
-    writeFile(QDir(dir).filePath(QStringLiteral("preprocessor_config.json")),
-        QByteArray::fromStdString(processor.dump()));
-}
 
 QByteArray record(const char *image, const char *prefix, const char *suffix)
 {
@@ -118,7 +88,7 @@ void TestPredictSplitCli::initTestCase()
     m_out = m_tmp.filePath(QStringLiteral("predictions.jsonl"));
     QVERIFY(QDir().mkpath(m_model));
     QVERIFY(QDir().mkpath(m_dataset + QStringLiteral("/images")));
-    writeTinyModel(m_model);
+    fmwtest::writeTinyModelFolder(m_model);
     // the bundled demo dataset's images (this test links no QtGui to draw its own); c is a DICOM
     const QString demo = fmwtest::sourcePath(QStringLiteral("resources/demo-dataset/images/"));
     for (const auto &[from, to] :
