@@ -2,13 +2,21 @@
 
 #include "dataset/dataset_document.h"
 
+#include <QAction>
 #include <QEvent>
+#include <QHBoxLayout>
+#include <QInputDialog>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QMenu>
+#include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QPushButton>
+#include <QRegularExpression>
 #include <QStackedWidget>
 #include <QTabWidget>
 #include <QTextBlock>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -19,6 +27,17 @@ namespace fmw::ui {
 namespace {
 
 const QString kOd = QStringLiteral("<OD>");
+
+// The prefixes the "+" menu offers directly, with their action names.
+struct KnownPrefix {
+    const char *prefix;
+    const char *action;
+};
+constexpr KnownPrefix kKnownPrefixes[] = {
+    {"<CAPTION>", "actionAddCaption"},
+    {"<DETAILED_CAPTION>", "actionAddDetailedCaption"},
+    {"<MORE_DETAILED_CAPTION>", "actionAddMoreDetailedCaption"},
+};
 
 // Captions first in increasing detail, custom prefixes alphabetically, boxes last.
 int prefixRank(const QString &prefix)
@@ -59,9 +78,53 @@ CaptionEditor::CaptionEditor(QWidget *parent) : QWidget(parent)
     m_stack = new QStackedWidget(this);
     m_stack->addWidget(m_empty);
     m_stack->addWidget(m_tabs);
+
+    // Header: the image, "+" (add a record with another prefix), "−" (remove this one).
+    m_imageLabel = new QLabel(this);
+    m_imageLabel->setObjectName(QStringLiteral("captionImageLabel"));
+    m_imageLabel->setForegroundRole(QPalette::PlaceholderText);
+    m_imageLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_addMenu = new QMenu(this);
+    m_addMenu->setObjectName(QStringLiteral("addPrefixMenu"));
+    for (const KnownPrefix &known : kKnownPrefixes) {
+        const QString prefix = QString::fromLatin1(known.prefix);
+        QAction *action = m_addMenu->addAction(tabTitle(prefix));
+        connect(action, &QAction::triggered, this, [this, prefix] { addRecord(prefix); });
+        action->setObjectName(QLatin1String(known.action));
+        action->setData(prefix);
+    }
+    m_addMenu->addSeparator();
+    QAction *custom = m_addMenu->addAction(tr("Custom Prefix…"));
+    connect(custom, &QAction::triggered, this, [this] { addCustomRecord(); });
+    custom->setObjectName(QStringLiteral("actionAddCustomPrefix"));
+    connect(m_addMenu, &QMenu::aboutToShow, this, &CaptionEditor::updateControls);
+    m_addButton = new QToolButton(this);
+    m_addButton->setObjectName(QStringLiteral("addPrefixButton"));
+    m_addButton->setText(QStringLiteral("+"));
+    m_addButton->setToolTip(tr("Add a record with another prefix for this image"));
+    m_addButton->setMenu(m_addMenu);
+    m_addButton->setPopupMode(QToolButton::InstantPopup);
+    m_addButton->setAutoRaise(true);
+    m_removeButton = new QToolButton(this);
+    m_removeButton->setObjectName(QStringLiteral("removeRecordButton"));
+    m_removeButton->setText(QStringLiteral("\u2212"));
+    m_removeButton->setToolTip(tr("Remove this caption record from the dataset (undoable)"));
+    m_removeButton->setAutoRaise(true);
+    connect(m_removeButton, &QToolButton::clicked, this, &CaptionEditor::removeCurrentRecord);
+    connect(m_tabs, &QTabWidget::currentChanged, this, &CaptionEditor::updateControls);
+    auto *header = new QHBoxLayout;
+    header->setContentsMargins(8, 2, 2, 0);
+    header->setSpacing(2);
+    header->addWidget(m_imageLabel, 1);
+    header->addWidget(m_addButton);
+    header->addWidget(m_removeButton);
+
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addLayout(header);
     layout->addWidget(m_stack);
+    updateControls();
 
     m_idleTimer.setSingleShot(true);
     m_idleTimer.setInterval(kIdleCommitMs);
@@ -148,15 +211,19 @@ void CaptionEditor::rebuild()
         w->setParent(nullptr);
         w->deleteLater();
     }
+    m_imageLabel->setText(m_document ? m_image : QString());
+    m_imageLabel->setToolTip(m_imageLabel->text());
     if (!m_document || m_image.isEmpty()) {
         m_empty->setText(tr("Select an image to edit its captions."));
         m_stack->setCurrentWidget(m_empty);
+        updateControls();
         return;
     }
     QVector<RecordId> ids = m_document->recordsForImage(m_image);
     if (ids.isEmpty()) {
-        m_empty->setText(tr("No record names %1 yet.").arg(m_image));
+        m_empty->setText(tr("No record names %1 yet. Add one with +.").arg(m_image));
         m_stack->setCurrentWidget(m_empty);
+        updateControls();
         return;
     }
     std::stable_sort(ids.begin(), ids.end(), [this](RecordId a, RecordId b) {
@@ -196,8 +263,18 @@ void CaptionEditor::rebuild()
         page.edit->setUndoRedoEnabled(false);
         page.edit->setTabChangesFocus(true);
         page.edit->installEventFilter(this);
+        page.count = new QLabel(container);
+        page.count->setObjectName(QStringLiteral("wordCountLabel"));
+        page.count->setForegroundRole(QPalette::PlaceholderText);
+        page.count->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
         layout->addWidget(page.info);
         layout->addWidget(page.edit, 1);
+        layout->addWidget(page.count);
+        QLabel *count = page.count;
+        QPlainTextEdit *edit = page.edit;
+        // Live, on typing and on undo/redo alike.
+        connect(page.edit, &QPlainTextEdit::textChanged, count,
+                [count, edit] { count->setText(countText(edit->toPlainText())); });
         if (!isOd) {
             connect(page.edit, &QPlainTextEdit::textChanged, this, [this, id] {
                 if (!m_applying)
@@ -213,9 +290,11 @@ void CaptionEditor::rebuild()
             currentTab = tab;
         m_pages.push_back(page);
         refreshPage(m_pages.back());
+        page.count->setText(countText(page.edit->toPlainText()));
     }
     m_tabs->setCurrentIndex(currentTab);
     m_stack->setCurrentWidget(m_tabs);
+    updateControls();
 }
 
 void CaptionEditor::refreshPage(Page &page)
@@ -328,6 +407,173 @@ bool CaptionEditor::eventFilter(QObject *watched, QEvent *event)
         }
     }
     return QWidget::eventFilter(watched, event);
+}
+
+// --- adding and removing records -----------------------------------------------------------
+
+CaptionEditor::Page *CaptionEditor::currentPage()
+{
+    const int tab = m_tabs->currentIndex();
+    if (m_stack->currentWidget() != m_tabs || tab < 0 || tab >= m_pages.size())
+        return nullptr;
+    Page *page = &m_pages[tab];
+    return m_document && m_document->contains(page->id) ? page : nullptr;
+}
+
+QStringList CaptionEditor::presentPrefixes() const
+{
+    QStringList out;
+    if (!m_document || m_image.isEmpty())
+        return out;
+    for (RecordId id : m_document->recordsForImage(m_image))
+        out << m_document->record(id).prefix;
+    return out;
+}
+
+void CaptionEditor::updateControls()
+{
+    const bool haveImage = m_document && !m_image.isEmpty();
+    m_addButton->setEnabled(haveImage);
+    const QStringList present = presentPrefixes();
+    for (QAction *action : m_addMenu->actions()) {
+        const QString prefix = action->data().toString();
+        if (!prefix.isEmpty())
+            action->setEnabled(haveImage && !present.contains(prefix));
+    }
+    const Page *page = currentPage();
+    m_removeButton->setEnabled(page && page->prefix != kOd);
+}
+
+void CaptionEditor::showPage(RecordId id)
+{
+    for (int i = 0; i < m_pages.size(); ++i) {
+        if (m_pages[i].id == id) {
+            m_tabs->setCurrentIndex(i);
+            m_pages[i].edit->setFocus();
+            return;
+        }
+    }
+}
+
+QString CaptionEditor::checkPrefix(const QString &prefix, const QStringList &present)
+{
+    static const QRegularExpression kForm(QStringLiteral("^<[A-Z][A-Z0-9_]*>$"));
+    if (prefix.isEmpty())
+        return tr("Type a prefix, like <IMPRESSION>.");
+    if (!kForm.match(prefix).hasMatch())
+        return tr("%1 is not a prefix: capitals, digits and _ between < and >, like <IMPRESSION>.").arg(prefix);
+    if (prefix == kOd)
+        return tr("<OD> records hold boxes: draw them on the image instead.");
+    if (present.contains(prefix))
+        return tr("This image already has a %1 record.").arg(prefix);
+    return {};
+}
+
+QString CaptionEditor::prefixProblem(const QString &prefix) const
+{
+    if (!m_document || m_image.isEmpty())
+        return tr("Select an image first.");
+    return checkPrefix(prefix, presentPrefixes());
+}
+
+QString CaptionEditor::fileFor(const DatasetDocument &document, const QString &image, const QString &prefix)
+{
+    Split split = Split::Train;
+    for (RecordId id : document.recordsForImage(image)) {
+        const Split s = splitOfFile(document.record(id).file);
+        if (s != Split::Other) {
+            split = s;
+            break;
+        }
+    }
+    QString variant;
+    if (prefix == QLatin1String("<DETAILED_CAPTION>"))
+        variant = QStringLiteral("_detailed_caption");
+    else if (prefix == QLatin1String("<MORE_DETAILED_CAPTION>"))
+        variant = QStringLiteral("_more_detailed_caption");
+    return splitFileName(split, variant);
+}
+
+QString CaptionEditor::countText(const QString &text)
+{
+    int words = 0;
+    int characters = 0;
+    bool inWord = false;
+    for (const QChar c : text) {
+        if (!c.isLowSurrogate())
+            ++characters;
+        const bool space = c.isSpace();
+        if (!space && !inWord)
+            ++words;
+        inWord = !space;
+    }
+    const QString w = words == 1 ? tr("1 word") : tr("%1 words").arg(words);
+    const QString ch = characters == 1 ? tr("1 character") : tr("%1 characters").arg(characters);
+    return w + QStringLiteral(" \u00b7 ") + ch;
+}
+
+RecordId CaptionEditor::addRecord(const QString &prefix, QString *error)
+{
+    const QString problem = prefixProblem(prefix);
+    if (!problem.isEmpty()) {
+        if (error)
+            *error = problem;
+        return 0;
+    }
+    commitPending();
+    const RecordId id = m_document->addRecord(fileFor(*m_document, m_image, prefix), m_image, prefix, QString());
+    if (id) {
+        if (!pageOf(id))
+            rebuild();
+        showPage(id);
+    }
+    return id;
+}
+
+RecordId CaptionEditor::addCustomRecord()
+{
+    if (!m_document || m_image.isEmpty())
+        return 0;
+    QInputDialog dialog(this);
+    dialog.setObjectName(QStringLiteral("customPrefixDialog"));
+    dialog.setWindowTitle(tr("Add Record With Custom Prefix"));
+    const QString hint = tr("Prefix for a new record of %1, like <IMPRESSION>:").arg(m_image);
+    dialog.setLabelText(hint);
+    dialog.setTextValue(QStringLiteral("<>"));
+    while (dialog.exec() == QDialog::Accepted) {
+        QString prefix = dialog.textValue().trimmed();
+        if (!prefix.isEmpty() && !prefix.startsWith(QLatin1Char('<')) && !prefix.endsWith(QLatin1Char('>')))
+            prefix = QLatin1Char('<') + prefix + QLatin1Char('>');
+        QString error;
+        if (const RecordId id = addRecord(prefix, &error))
+            return id;
+        dialog.setLabelText(error + QLatin1Char('\n') + hint);
+        dialog.setTextValue(prefix);
+    }
+    return 0;
+}
+
+bool CaptionEditor::removeCurrentRecord()
+{
+    const Page *page = currentPage();
+    if (!page || page->prefix == kOd)
+        return false;
+    const RecordId id = page->id;
+    commitPending();
+    if (m_confirmRemoval) {
+        const DatasetRecord &record = m_document->record(id);
+        QMessageBox box(QMessageBox::Question, tr("Remove Caption Record"),
+                        tr("Remove the %1 record of %2?").arg(record.prefix, record.image),
+                        QMessageBox::Yes | QMessageBox::Cancel, this);
+        box.setObjectName(QStringLiteral("removeRecordDialog"));
+        box.setInformativeText(tr("It leaves %1 when you save. Undo brings it back.").arg(record.file));
+        box.button(QMessageBox::Yes)->setText(tr("Remove"));
+        box.setDefaultButton(QMessageBox::Cancel);
+        if (box.exec() != QMessageBox::Yes || !m_document || !m_document->contains(id))
+            return false;
+    }
+    m_document->removeRecord(id);
+    return true;
 }
 
 } // namespace fmw::ui

@@ -2,11 +2,13 @@
 
 #include "imaging/image_renderer.h"
 
+#include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QWheelEvent>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace fmw::ui {
@@ -23,6 +25,12 @@ constexpr double kPixelZoom = 4.0;
 constexpr double kWindowDragPixels = 256.0;
 
 const QColor kBackground(20, 21, 24);
+const QColor kPredictedColor(255, 70, 210);
+// Screen pixels: a press that moves less than this is a click, not a drag.
+constexpr double kDragThreshold = 3.0;
+// Screen pixels: handle square size and how far from its centre it can be grabbed.
+constexpr double kHandleSize = 7.0;
+constexpr double kHandleHit = 6.0;
 
 // Stable, distinguishable colour per label.
 QColor labelColor(const QString &label)
@@ -32,6 +40,14 @@ QColor labelColor(const QString &label)
         QColor(200, 140, 255), QColor(255, 150, 60), QColor(80, 220, 200),
     };
     return colors[qHash(label) % (sizeof(colors) / sizeof(colors[0]))];
+}
+
+// The 8 handle points of a rectangle in ImageView::Handle order (TopLeft .. Left).
+std::array<QPointF, 8> handlePoints(const QRectF &r)
+{
+    const QPointF c = r.center();
+    return {r.topLeft(), QPointF(c.x(), r.top()), r.topRight(), QPointF(r.right(), c.y()),
+            r.bottomRight(), QPointF(c.x(), r.bottom()), r.bottomLeft(), QPointF(r.left(), c.y())};
 }
 
 // Text with a dark halo so it reads on any part of an X-ray.
@@ -64,7 +80,9 @@ void ImageView::setImage(std::shared_ptr<const imaging::DecodedImage> image, con
     m_title = title;
     m_message.clear();
     m_settings.window.reset();
+    cancelEditDrag();
     m_drag = Drag::None;
+    setSelectedBox(-1);
     rerender();
     m_fitMode = true;
     applyFit();
@@ -77,9 +95,12 @@ void ImageView::clearImage(const QString &message)
     m_rendered = QImage();
     m_scaled = QImage();
     m_boxes.clear();
+    m_predicted.clear();
     m_title.clear();
     m_message = message;
+    cancelEditDrag();
     m_drag = Drag::None;
+    setSelectedBox(-1);
     update();
     emit cursorLeft();
 }
@@ -87,6 +108,162 @@ void ImageView::clearImage(const QString &message)
 void ImageView::setBoxes(const QVector<Box> &boxes)
 {
     m_boxes = boxes;
+    // A refresh during a drag (the document echoing the edit) keeps the drag going, unless
+    // the box it drags is gone (undo from a menu mid-drag).
+    if (m_dragBox >= m_boxes.size() || (m_dragBox >= 0 && !m_boxes[m_dragBox].editable))
+        cancelEditDrag();
+    if (m_selected >= m_boxes.size() || (m_selected >= 0 && !m_boxes[m_selected].editable))
+        setSelectedBox(-1);
+    update();
+}
+
+void ImageView::setPredictedBoxes(const QVector<Box> &boxes)
+{
+    m_predicted = boxes;
+    update();
+}
+
+void ImageView::setEditable(bool editable)
+{
+    if (m_editable == editable)
+        return;
+    m_editable = editable;
+    if (!editable) {
+        cancelEditDrag();
+        setDrawMode(false);
+        setSelectedBox(-1);
+    }
+    update();
+}
+
+void ImageView::setDrawMode(bool on)
+{
+    on = on && m_editable;
+    if (m_drawMode == on)
+        return;
+    if (!on && m_drag == Drag::Draw)
+        cancelEditDrag();
+    m_drawMode = on;
+    if (on)
+        setCursor(Qt::CrossCursor);
+    else
+        unsetCursor();
+    update();
+    emit drawModeChanged(on);
+}
+
+void ImageView::setSelectedBox(int index)
+{
+    if (index < 0 || index >= m_boxes.size() || !m_boxes[index].editable || !m_editable)
+        index = -1;
+    if (index == m_selected)
+        return;
+    m_selected = index;
+    update();
+    emit selectionChanged(index);
+}
+
+void ImageView::selectNextBox(bool backwards)
+{
+    const int n = int(m_boxes.size());
+    if (n == 0)
+        return;
+    int i = m_selected < 0 ? (backwards ? n : -1) : m_selected;
+    for (int step = 0; step < n; ++step) {
+        i = (i + (backwards ? n - 1 : 1)) % n;
+        if (m_boxes[i].editable) {
+            setSelectedBox(i);
+            return;
+        }
+    }
+}
+
+QRectF ImageView::imageRect() const
+{
+    return m_rendered.isNull() ? QRectF() : QRectF(QPointF(0, 0), QSizeF(m_rendered.size()));
+}
+
+QPointF ImageView::clampToImage(const QPointF &p) const
+{
+    const QRectF r = imageRect();
+    return {std::clamp(p.x(), r.left(), r.right()), std::clamp(p.y(), r.top(), r.bottom())};
+}
+
+QRectF ImageView::clampedMove(const QRectF &rect) const
+{
+    const QRectF img = imageRect();
+    QRectF r = rect;
+    if (r.right() > img.right())
+        r.moveRight(img.right());
+    if (r.bottom() > img.bottom())
+        r.moveBottom(img.bottom());
+    if (r.left() < img.left())
+        r.moveLeft(img.left());
+    if (r.top() < img.top())
+        r.moveTop(img.top());
+    return r;
+}
+
+QRectF ImageView::widgetRect(const QRectF &imageRect) const
+{
+    return QRectF(mapFromImage(imageRect.topLeft()), mapFromImage(imageRect.bottomRight())).normalized();
+}
+
+QPointF ImageView::handlePosition(int index, Handle handle) const
+{
+    if (index < 0 || index >= m_boxes.size() || handle == Handle::None)
+        return {};
+    return handlePoints(widgetRect(m_boxes[index].rect))[size_t(handle) - 1];
+}
+
+ImageView::Handle ImageView::handleAt(const QPointF &pos) const
+{
+    if (m_selected < 0)
+        return Handle::None;
+    // The nearest handle in reach: on a small box the edge handles crowd the corners.
+    Handle best = Handle::None;
+    double bestDistance = kHandleHit;
+    for (Handle h : {Handle::TopLeft, Handle::TopRight, Handle::BottomRight, Handle::BottomLeft,
+                     Handle::Top, Handle::Right, Handle::Bottom, Handle::Left}) {
+        const QPointF d = pos - handlePosition(m_selected, h);
+        const double distance = std::max(std::abs(d.x()), std::abs(d.y()));
+        if (distance <= bestDistance) {
+            bestDistance = distance;
+            best = h;
+        }
+    }
+    return best;
+}
+
+int ImageView::boxAt(const QPointF &pos) const
+{
+    // The smallest editable box under the cursor, so a box nested in another can be picked.
+    int best = -1;
+    double bestArea = 0;
+    for (int i = 0; i < m_boxes.size(); ++i) {
+        if (!m_boxes[i].editable)
+            continue;
+        const QRectF r = widgetRect(m_boxes[i].rect).adjusted(-2, -2, 2, 2);
+        const double area = r.width() * r.height();
+        if (r.contains(pos) && (best < 0 || area <= bestArea)) {
+            best = i;
+            bestArea = area;
+        }
+    }
+    return best;
+}
+
+void ImageView::cancelEditDrag()
+{
+    if (m_drag == Drag::Draw && !m_drawRect.isNull()) {
+        m_drawRect = QRectF();
+        emit drawingChanged(QRectF());
+    }
+    if (m_drag == Drag::Draw || m_drag == Drag::Move || m_drag == Drag::Resize)
+        m_drag = Drag::None;
+    m_drawRect = QRectF();
+    m_dragBox = -1;
+    m_dragHandle = Handle::None;
     update();
 }
 
@@ -219,8 +396,41 @@ void ImageView::mousePressEvent(QMouseEvent *event)
 {
     if (!m_image)
         return;
-    m_dragStart = event->position();
-    if (event->button() == Qt::LeftButton || event->button() == Qt::MiddleButton) {
+    const QPointF pos = event->position();
+    m_dragStart = pos;
+    m_dragActive = false;
+    m_deselectOnClick = false;
+    ++m_gesture;
+    if (event->button() == Qt::LeftButton && m_editable) {
+        const Handle handle = handleAt(pos);
+        const int hit = boxAt(pos);
+        if (m_drawMode) {
+            m_drag = Drag::Draw;
+            const QPointF start = clampToImage(mapToImage(pos));
+            m_dragStartRect = QRectF(start, start);
+            m_drawRect = QRectF();
+        } else if (handle != Handle::None) {
+            m_drag = Drag::Resize;
+            m_dragBox = m_selected;
+            m_dragHandle = handle;
+            m_dragStartRect = m_boxes[m_selected].rect;
+        } else if (hit >= 0 && hit == m_selected) {
+            m_drag = Drag::Move;
+            m_dragBox = m_selected;
+            m_dragStartRect = m_boxes[m_selected].rect;
+            setCursor(Qt::SizeAllCursor);
+        } else {
+            // A click selects; moving needs a selected box, so a drag over a large
+            // unselected box still pans instead of moving it by accident.
+            if (hit >= 0)
+                setSelectedBox(hit);
+            else
+                m_deselectOnClick = true;
+            m_drag = Drag::Pan;
+            m_dragStartOffset = m_offset;
+            setCursor(Qt::ClosedHandCursor);
+        }
+    } else if (event->button() == Qt::LeftButton || event->button() == Qt::MiddleButton) {
         m_drag = Drag::Pan;
         m_dragStartOffset = m_offset;
         setCursor(Qt::ClosedHandCursor);
@@ -237,6 +447,9 @@ void ImageView::mouseMoveEvent(QMouseEvent *event)
 {
     const QPointF pos = event->position();
     const QPointF delta = pos - m_dragStart;
+    if (m_drag != Drag::None && !m_dragActive && delta.manhattanLength() >= kDragThreshold)
+        m_dragActive = true;
+    const QPointF imageDelta = delta / m_zoom;
     if (m_drag == Drag::Pan) {
         m_fitMode = false;
         setZoomAndOffset(m_zoom, m_dragStartOffset + delta);
@@ -246,22 +459,179 @@ void ImageView::mouseMoveEvent(QMouseEvent *event)
         w.width = std::max(1.0, w.width + delta.x() * m_windowPerPixel);
         w.center = w.center + delta.y() * m_windowPerPixel;
         setWindow(w);
+    } else if (m_drag == Drag::Draw && m_dragActive) {
+        m_drawRect = QRectF(m_dragStartRect.topLeft(), clampToImage(mapToImage(pos))).normalized();
+        update();
+        emit drawingChanged(m_drawRect);
+    } else if (m_drag == Drag::Move && m_dragActive) {
+        emit boxEdited(m_dragBox, clampedMove(m_dragStartRect.translated(imageDelta)), false, m_gesture);
+    } else if (m_drag == Drag::Resize && m_dragActive) {
+        // The grabbed edges follow the mouse by the drag distance (no jump to the cursor).
+        QPointF tl = m_dragStartRect.topLeft();
+        QPointF br = m_dragStartRect.bottomRight();
+        const Handle h = m_dragHandle;
+        if (h == Handle::TopLeft || h == Handle::Left || h == Handle::BottomLeft)
+            tl.rx() += imageDelta.x();
+        if (h == Handle::TopRight || h == Handle::Right || h == Handle::BottomRight)
+            br.rx() += imageDelta.x();
+        if (h == Handle::TopLeft || h == Handle::Top || h == Handle::TopRight)
+            tl.ry() += imageDelta.y();
+        if (h == Handle::BottomLeft || h == Handle::Bottom || h == Handle::BottomRight)
+            br.ry() += imageDelta.y();
+        emit boxEdited(m_dragBox, QRectF(clampToImage(tl), clampToImage(br)).normalized(), true, m_gesture);
+    } else if (m_drag == Drag::None) {
+        updateHoverCursor(pos);
     }
     reportCursor(pos);
 }
 
 void ImageView::mouseReleaseEvent(QMouseEvent *event)
 {
-    if (m_drag != Drag::None) {
-        m_drag = Drag::None;
+    const Drag drag = m_drag;
+    if (drag == Drag::Draw) {
+        const QRectF rect = m_drawRect;
+        cancelEditDrag();
+        // Both sides at least kDragThreshold on screen: a slip of the mouse draws nothing.
+        if (!rect.isNull() && rect.width() * m_zoom >= kDragThreshold
+            && rect.height() * m_zoom >= kDragThreshold)
+            emit boxDrawn(rect);
+    } else if (drag == Drag::Move || drag == Drag::Resize) {
+        cancelEditDrag();
+    } else if (drag == Drag::Pan && m_deselectOnClick && !m_dragActive) {
+        setSelectedBox(-1);
+    }
+    m_drag = Drag::None;
+    m_deselectOnClick = false;
+    if (drag != Drag::None) {
         unsetCursor();
+        updateHoverCursor(event->position());
     }
     event->accept();
 }
 
+void ImageView::updateHoverCursor(const QPointF &pos)
+{
+    if (!m_editable || !m_image)
+        return;
+    if (m_drawMode) {
+        setCursor(Qt::CrossCursor);
+        return;
+    }
+    static const Qt::CursorShape handleCursors[] = {
+        Qt::SizeFDiagCursor, Qt::SizeVerCursor, Qt::SizeBDiagCursor, Qt::SizeHorCursor,
+        Qt::SizeFDiagCursor, Qt::SizeVerCursor, Qt::SizeBDiagCursor, Qt::SizeHorCursor};
+    if (const Handle h = handleAt(pos); h != Handle::None) {
+        setCursor(handleCursors[size_t(h) - 1]);
+        return;
+    }
+    const int hit = boxAt(pos);
+    if (hit >= 0 && hit == m_selected)
+        setCursor(Qt::SizeAllCursor);
+    else if (hit >= 0)
+        setCursor(Qt::PointingHandCursor);
+    else
+        unsetCursor();
+}
+
+bool ImageView::handleEditKey(QKeyEvent *event, bool apply)
+{
+    if (!m_editable || !m_image)
+        return false;
+    const Qt::KeyboardModifiers mods = event->modifiers() & ~Qt::KeypadModifier;
+    const bool plain = mods == Qt::NoModifier;
+    const bool selected = m_selected >= 0;
+    switch (event->key()) {
+    case Qt::Key_B:
+        if (!plain)
+            return false;
+        if (apply)
+            setDrawMode(!m_drawMode);
+        return true;
+    case Qt::Key_Escape:
+        if (!plain || (m_drag != Drag::Draw && !m_drawMode && !selected))
+            return false;
+        if (apply) {
+            if (m_drag == Drag::Draw)
+                cancelEditDrag();
+            else if (m_drawMode)
+                setDrawMode(false);
+            else
+                setSelectedBox(-1);
+        }
+        return true;
+    case Qt::Key_Delete:
+    case Qt::Key_Backspace:
+        if (!plain || !selected)
+            return false;
+        if (apply)
+            emit deleteRequested(m_selected);
+        return true;
+    case Qt::Key_Left:
+    case Qt::Key_Right:
+    case Qt::Key_Up:
+    case Qt::Key_Down: {
+        if (!selected || (!plain && mods != Qt::ShiftModifier))
+            return false;
+        if (apply) {
+            const double step = mods == Qt::ShiftModifier ? 10.0 : 1.0;
+            const int k = event->key();
+            const QPointF d(k == Qt::Key_Left ? -step : k == Qt::Key_Right ? step : 0.0,
+                            k == Qt::Key_Up ? -step : k == Qt::Key_Down ? step : 0.0);
+            emit nudgeRequested(m_selected, d, event->isAutoRepeat());
+        }
+        return true;
+    }
+    case Qt::Key_Tab:
+    case Qt::Key_Backtab: {
+        const bool back = event->key() == Qt::Key_Backtab;
+        if (!(plain || (back && mods == Qt::ShiftModifier)))
+            return false;
+        if (std::none_of(m_boxes.cbegin(), m_boxes.cend(), [](const Box &b) { return b.editable; }))
+            return false;
+        if (apply)
+            selectNextBox(back);
+        return true;
+    }
+    case Qt::Key_D:
+        if (mods != Qt::ControlModifier || !selected)
+            return false;
+        if (apply)
+            emit duplicateRequested(m_selected);
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool ImageView::event(QEvent *event)
+{
+    // Editing keys win over window shortcuts while the view has focus (as a line edit's
+    // typing does), and Tab cycles boxes instead of moving the focus.
+    if (event->type() == QEvent::ShortcutOverride) {
+        if (handleEditKey(static_cast<QKeyEvent *>(event), false)) {
+            event->accept();
+            return true;
+        }
+    } else if (event->type() == QEvent::KeyPress) {
+        auto *key = static_cast<QKeyEvent *>(event);
+        if ((key->key() == Qt::Key_Tab || key->key() == Qt::Key_Backtab) && handleEditKey(key, true))
+            return true;
+    }
+    return QWidget::event(event);
+}
+
+void ImageView::keyPressEvent(QKeyEvent *event)
+{
+    if (!handleEditKey(event, true))
+        QWidget::keyPressEvent(event);
+}
+
 void ImageView::mouseDoubleClickEvent(QMouseEvent *event)
 {
-    if (event->button() == Qt::LeftButton)
+    // Qt turns a quick second press into this event: while drawing it starts the next box.
+    if (m_drawMode)
+        mousePressEvent(event);
+    else if (event->button() == Qt::LeftButton)
         fitToWindow();
 }
 
@@ -335,36 +705,79 @@ void ImageView::paintImage(QPainter &p)
 
 void ImageView::paintBoxes(QPainter &p)
 {
-    if (m_boxes.isEmpty())
+    if (m_boxes.isEmpty() && m_predicted.isEmpty() && m_drawRect.isNull())
         return;
     p.save();
     p.setRenderHint(QPainter::Antialiasing);
     QFont f = font();
     f.setWeight(QFont::DemiBold);
     p.setFont(f);
-    const QFontMetrics fm(f);
-    for (const Box &box : std::as_const(m_boxes)) {
-        const QColor color = labelColor(box.label);
-        const QRectF r(mapFromImage(box.rect.topLeft()), mapFromImage(box.rect.bottomRight()));
-        p.setBrush(Qt::NoBrush);
-        p.setPen(QPen(QColor(0, 0, 0, 150), 4));
+    for (int i = 0; i < m_boxes.size(); ++i)
+        if (i != m_selected)
+            paintBox(p, m_boxes[i], false, false);
+    for (const Box &box : std::as_const(m_predicted))
+        paintBox(p, box, false, true);
+    // The selected box on top, so its handles are never covered.
+    if (m_selected >= 0) {
+        paintBox(p, m_boxes[m_selected], true, false);
+        paintHandles(p, widgetRect(m_boxes[m_selected].rect));
+    }
+    if (!m_drawRect.isNull()) {
+        const QRectF r = widgetRect(m_drawRect);
+        p.setBrush(QColor(255, 255, 255, 30));
+        p.setPen(QPen(QColor(0, 0, 0, 160), 3));
         p.drawRect(r);
-        p.setPen(QPen(color, 2));
+        p.setPen(QPen(Qt::white, 1.5, Qt::DashLine));
         p.drawRect(r);
+    }
+    p.restore();
+}
 
-        const QString text = box.label.isEmpty() ? tr("(no label)") : box.label;
-        const QSizeF tag(fm.horizontalAdvance(text) + 10, fm.height() + 4);
+void ImageView::paintBox(QPainter &p, const Box &box, bool selected, bool predicted)
+{
+    const QColor color = predicted ? kPredictedColor : labelColor(box.label);
+    const QRectF r = widgetRect(box.rect);
+    p.setBrush(selected ? QColor(color.red(), color.green(), color.blue(), 40) : QColor(Qt::transparent));
+    p.setPen(QPen(QColor(0, 0, 0, 150), selected ? 5 : 4));
+    p.drawRect(r);
+    p.setBrush(Qt::NoBrush);
+    p.setPen(QPen(color, selected ? 3 : 2, predicted ? Qt::DashLine : Qt::SolidLine));
+    p.drawRect(r);
+
+    const QFontMetrics fm(p.font());
+    const QString text = box.label.isEmpty() ? tr("(no label)") : box.label;
+    const QSizeF tag(fm.horizontalAdvance(text) + 10, fm.height() + 4);
+    QRectF tagRect;
+    if (predicted) {
+        // Predictions label below the box, outlined, so they do not hide the reference tags.
+        QPointF at(r.left() - 1, r.bottom() + 1);
+        if (at.y() + tag.height() > height())
+            at.setY(r.bottom() - tag.height());
+        tagRect = QRectF(at, tag);
+        p.setPen(QPen(color, 1));
+        p.setBrush(QColor(15, 15, 18, 200));
+        p.drawRoundedRect(tagRect, 3, 3);
+        p.setPen(color);
+    } else {
         QPointF at(r.left() - 1, r.top() - tag.height());
         if (at.y() < 0)
             at.setY(r.top());
-        const QRectF tagRect(at, tag);
+        tagRect = QRectF(at, tag);
         p.setPen(Qt::NoPen);
         p.setBrush(color);
         p.drawRoundedRect(tagRect, 3, 3);
         p.setPen(QColor(15, 15, 18));
-        p.drawText(tagRect, Qt::AlignCenter, text);
     }
-    p.restore();
+    p.drawText(tagRect, Qt::AlignCenter, text);
+}
+
+void ImageView::paintHandles(QPainter &p, const QRectF &r)
+{
+    p.setPen(QPen(QColor(0, 0, 0, 200), 1));
+    p.setBrush(Qt::white);
+    const QPointF half(kHandleSize / 2, kHandleSize / 2);
+    for (const QPointF &pt : handlePoints(r))
+        p.drawRect(QRectF(pt - half, pt + half));
 }
 
 void ImageView::paintOverlay(QPainter &p)
@@ -397,6 +810,9 @@ void ImageView::paintOverlay(QPainter &p)
                     tr("Zoom %1%").arg(m_zoom * 100.0, 0, 'f', 0));
     if (!m_boxes.isEmpty())
         drawOverlayText(p, area, Qt::AlignRight | Qt::AlignTop, m_boxes.size() == 1 ? tr("1 box") : tr("%1 boxes").arg(m_boxes.size()));
+    if (m_drawMode)
+        drawOverlayText(p, area, Qt::AlignHCenter | Qt::AlignTop,
+                        tr("Draw box: drag on the image  ·  Esc to stop"));
 }
 
 } // namespace fmw::ui

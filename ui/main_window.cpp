@@ -2,13 +2,28 @@
 
 #include "dataset/dataset_document.h"
 #include "imaging/image_loader.h"
+#include "ui/box_edit_controller.h"
+#include "ui/box_list_panel.h"
 #include "ui/caption_editor.h"
+#include "ui/compare_view.h"
+#include "ui/dicom_tag_panel.h"
+#include "ui/model_runner.h"
+#include "ui/preview_panel.h"
+#include "ui/training_panel.h"
+#include "ui/problems_panel.h"
+#include "ui/window_preset_actions.h"
 #include "ui/image_status_bar.h"
 #include "ui/image_view.h"
 #include "ui/recent_folders.h"
 #include "ui/record_list_model.h"
 #include "ui/record_list_panel.h"
+#include "ui/recovery_controller.h"
+#include "ui/runtime_versions.h"
+#include "ui/settings_dialog.h"
+#include "ui/shortcuts_dialog.h"
 #include "ui/thumbnail_loader.h"
+
+#include "engine/runtime.h"
 
 #include <QAction>
 #include <QApplication>
@@ -20,8 +35,11 @@
 #include <QImageWriter>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QToolButton>
 #include <QSaveFile>
+#include <QScrollArea>
 #include <QSettings>
+#include <QTabWidget>
 #include <QUndoStack>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -49,6 +67,17 @@ struct ImageJob {
 
 QString errorText(const Error &error) { return QString::fromStdString(error.toString()); }
 
+// Wide forms scroll instead of forcing their width on the window (and on screenshots).
+QScrollArea *scrollable(QWidget *content, const QString &name)
+{
+    auto *area = new QScrollArea;
+    area->setObjectName(name);
+    area->setWidget(content);
+    area->setWidgetResizable(true);
+    area->setFrameShape(QFrame::NoFrame);
+    return area;
+}
+
 } // namespace
 
 MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
@@ -60,7 +89,20 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 
     m_view = new ImageView(this);
     m_view->clearImage(tr("Open a dataset folder with File › Open Folder (Ctrl+O)."));
-    setCentralWidget(m_view);
+    m_boxes = new BoxEditController(m_view, this);
+    m_runner = new ModelRunner(this);
+    m_training = new TrainingPanel(this);
+    m_compare = new CompareView(m_runner, this);
+
+    // Three workspaces: curate (viewer + docks), train, compare. The docks stay put so a
+    // radiologist can keep the caption next to a compare row.
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("centralTabs"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(m_view, tr("Curate"));
+    m_tabs->addTab(scrollable(m_training, QStringLiteral("trainingScroll")), tr("Train"));
+    m_tabs->addTab(scrollable(m_compare, QStringLiteral("compareScroll")), tr("Compare"));
+    setCentralWidget(m_tabs);
 
     m_status = new ImageStatusBar(this);
     setStatusBar(m_status);
@@ -76,6 +118,16 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_thumbnails, &ThumbnailLoader::thumbnailReady, this, &MainWindow::checkSettled);
     connect(m_thumbnails, &ThumbnailLoader::idle, this, &MainWindow::checkSettled);
 
+    m_settings = WorkbenchSettings::load();
+    engine::configureThreads(m_settings.threads);
+    applyModelSettings();
+    if (!m_preview->setTask(m_settings.defaultTask))
+        m_preview->setTask(WorkbenchSettings().defaultTask);
+    m_recovery = new RecoveryController(this);
+    connect(m_recovery, &RecoveryController::autosaveFailed, this, [this](const QString &message) {
+        statusBar()->showMessage(tr("Recovery autosave failed: %1").arg(message), 8000);
+    });
+
     resize(1400, 900);
     updateTitle();
     updateActions();
@@ -87,6 +139,14 @@ void MainWindow::releaseDocument()
 {
     // Views first (they hold raw pointers into the document), and no signal of a dying
     // document (its undo stack clears itself on destruction) may reach this window.
+    m_recovery->setDocument(nullptr);
+    m_problems->setDocument(nullptr);
+    m_preview->setImage(QString());
+    m_preview->setDocument(nullptr);
+    m_compare->setDocument(nullptr);
+    m_tags->setImage(QString());
+    m_boxes->setImage(QString(), QSize());
+    m_boxes->setDocument(nullptr);
     m_captions->setDocument(nullptr);
     m_model->setDocument(nullptr);
     if (m_document) {
@@ -116,6 +176,44 @@ void MainWindow::createDocks()
         updateTitle();
         updateActions();
     });
+
+    auto *boxDock = new QDockWidget(tr("Boxes"), this);
+    boxDock->setObjectName(QStringLiteral("boxDock"));
+    boxDock->setWidget(new BoxListPanel(m_boxes, boxDock));
+    boxDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::RightDockWidgetArea, boxDock);
+    splitDockWidget(captionDock, boxDock, Qt::Vertical);
+
+    m_preview = new PreviewPanel(m_runner, this);
+    auto *previewDock = new QDockWidget(tr("Preview"), this);
+    previewDock->setObjectName(QStringLiteral("previewDock"));
+    previewDock->setWidget(scrollable(m_preview, QStringLiteral("previewScroll")));
+    previewDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable
+                             | QDockWidget::DockWidgetClosable);
+    addDockWidget(Qt::RightDockWidgetArea, previewDock);
+    connect(m_preview, &PreviewPanel::predictedBoxesChanged, m_view, &ImageView::setPredictedBoxes);
+    connect(m_compare, &CompareView::sampleActivated, this, &MainWindow::showComparedSample);
+
+    m_tags = new DicomTagPanel(this);
+    auto *tagDock = new QDockWidget(tr("DICOM Tags"), this);
+    tagDock->setObjectName(QStringLiteral("dicomTagDock"));
+    tagDock->setWidget(m_tags);
+    tagDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable
+                         | QDockWidget::DockWidgetClosable);
+    addDockWidget(Qt::RightDockWidgetArea, tagDock);
+    tabifyDockWidget(boxDock, tagDock);
+    tabifyDockWidget(boxDock, previewDock);
+    boxDock->raise();
+
+    m_problems = new ProblemsPanel(this);
+    auto *problemsDock = new QDockWidget(tr("Problems"), this);
+    problemsDock->setObjectName(QStringLiteral("problemsDock"));
+    problemsDock->setWidget(m_problems);
+    problemsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable
+                              | QDockWidget::DockWidgetClosable);
+    addDockWidget(Qt::LeftDockWidgetArea, problemsDock);
+    splitDockWidget(listDock, problemsDock, Qt::Vertical);
+    connect(m_problems, &ProblemsPanel::jumpToImage, m_list, &RecordListPanel::selectImage);
 
     resizeDocks({listDock, captionDock}, {330, 380}, Qt::Horizontal);
 }
@@ -167,6 +265,23 @@ void MainWindow::createActions()
     m_resetWindowAction = make(QStringLiteral("actionResetWindow"), tr("&Reset Window"),
                                {QKeySequence(Qt::Key_R)});
     connect(m_resetWindowAction, &QAction::triggered, m_view, &ImageView::resetWindow);
+    m_presets = new WindowPresetActions({}, m_view, this);
+    addActions(m_presets->actions());
+
+    m_curateAction = make(QStringLiteral("actionShowCurate"), tr("&Curate"), {QKeySequence(Qt::CTRL | Qt::Key_1)});
+    connect(m_curateAction, &QAction::triggered, this, &MainWindow::showCuratePanel);
+    m_trainAction = make(QStringLiteral("actionShowTrain"), tr("&Train"), {QKeySequence(Qt::CTRL | Qt::Key_2)});
+    connect(m_trainAction, &QAction::triggered, this, &MainWindow::showTrainingPanel);
+    m_compareAction = make(QStringLiteral("actionShowCompare"), tr("C&ompare"), {QKeySequence(Qt::CTRL | Qt::Key_3)});
+    connect(m_compareAction, &QAction::triggered, this, &MainWindow::showComparePanel);
+
+    m_settingsAction = make(QStringLiteral("actionSettings"), tr("&Settings…"),
+                            {QKeySequence::Preferences, QKeySequence(Qt::CTRL | Qt::Key_Comma)});
+    m_settingsAction->setMenuRole(QAction::PreferencesRole);
+    connect(m_settingsAction, &QAction::triggered, this, &MainWindow::showSettings);
+    m_shortcutsAction = make(QStringLiteral("actionShortcuts"), tr("&Keyboard Shortcuts"),
+                             {QKeySequence(Qt::CTRL | Qt::Key_Slash), QKeySequence(Qt::Key_F1)});
+    connect(m_shortcutsAction, &QAction::triggered, this, &MainWindow::showShortcuts);
 }
 
 void MainWindow::createMenus()
@@ -187,9 +302,28 @@ void MainWindow::createMenus()
     edit->setObjectName(QStringLiteral("editMenu"));
     edit->addAction(m_undoAction);
     edit->addAction(m_redoAction);
+    edit->addSeparator();
+    QMenu *addRecord = edit->addMenu(tr("&Add Caption Record"));
+    addRecord->setObjectName(QStringLiteral("addRecordMenu"));
+    addRecord->addActions(m_captions->addPrefixButton()->menu()->actions());
+    edit->addSeparator();
+    edit->addAction(m_settingsAction);
+
+    QMenu *boxes = menuBar()->addMenu(tr("&Boxes"));
+    boxes->setObjectName(QStringLiteral("boxesMenu"));
+    const QList<QAction *> boxActions = m_boxes->actions();
+    for (int i = 0; i < boxActions.size(); ++i) {
+        boxes->addAction(boxActions[i]);
+        if (i == 0)
+            boxes->addSeparator(); // Draw Box, then the edits of the selected box
+    }
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->setObjectName(QStringLiteral("viewMenu"));
+    view->addAction(m_curateAction);
+    view->addAction(m_trainAction);
+    view->addAction(m_compareAction);
+    view->addSeparator();
     view->addAction(m_fitAction);
     view->addAction(m_actualSizeAction);
     view->addAction(m_zoomInAction);
@@ -197,12 +331,14 @@ void MainWindow::createMenus()
     view->addSeparator();
     view->addAction(m_invertAction);
     view->addAction(m_resetWindowAction);
+    m_presets->addMenuTo(view);
     view->addSeparator();
     for (QDockWidget *dock : findChildren<QDockWidget *>())
         view->addAction(dock->toggleViewAction());
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->setObjectName(QStringLiteral("helpMenu"));
+    help->addAction(m_shortcutsAction);
     QAction *about = help->addAction(tr("&About %1").arg(kAppName));
     about->setObjectName(QStringLiteral("actionAbout"));
     connect(about, &QAction::triggered, this, &MainWindow::showAbout);
@@ -233,6 +369,7 @@ bool MainWindow::openFolder(const QString &dir)
 {
     if (!maybeSaveChanges())
         return false;
+    m_recovery->discard(); // saved or deliberately dropped: no recovery offer for them
     startOpen(dir);
     return true;
 }
@@ -305,21 +442,49 @@ void MainWindow::setDocument(std::shared_ptr<DatasetDocument> document)
         updateTitle();
         updateActions();
     });
-    const auto refreshBoxes = [this](RecordId id) {
-        if (m_document && m_document->contains(id) && m_document->record(id).image == m_currentImage)
-            updateBoxes();
-    };
-    connect(doc, &DatasetDocument::recordChanged, this, refreshBoxes);
-    connect(doc, &DatasetDocument::recordAdded, this, refreshBoxes);
-    connect(doc, &DatasetDocument::recordRemoved, this, [this] { updateBoxes(); });
-
     m_model->setDocument(doc);
+    m_boxes->setDocument(doc);
+    m_problems->setDocument(doc);
+    m_preview->setDocument(doc);
+    m_compare->setDocument(doc);
+    m_training->setDatasetRoot(doc->rootDir());
     m_captions->setDocument(doc);
     if (m_model->rowCount() == 0)
         m_view->clearImage(tr("%1 has no images yet.").arg(QDir::toNativeSeparators(doc->rootDir())));
     m_list->selectFirst();
     updateTitle();
     updateActions();
+    // After every view listens to the document, so a restore shows everywhere; before the
+    // autosave watches it, so a new edit cannot overwrite the crashed session's snapshot.
+    if (m_interactive)
+        offerRecovery(this, doc);
+    applyAutosave();
+}
+
+void MainWindow::applyModelSettings()
+{
+    m_runner->setThreads(m_settings.threads);
+    // Device and precision follow the settings; a model the user picked in a panel stays.
+    const auto withSettings = [this](ModelSpec spec) {
+        if (spec.model.trimmed().isEmpty())
+            spec.model = m_settings.defaultModelFolder;
+        spec.device = m_settings.device;
+        spec.precision = m_settings.precision;
+        return spec;
+    };
+    m_preview->setModelSpec(withSettings(m_preview->modelSpec()));
+    m_compare->setModelSpec(withSettings(m_compare->modelSpec()));
+    const DecodingSettings decoding {m_settings.numBeams, m_settings.maxNewTokens};
+    m_preview->setDecoding(decoding);
+    m_compare->setDecoding(decoding);
+}
+
+void MainWindow::applyAutosave()
+{
+    const bool on = m_document && m_settings.autosaveSeconds > 0;
+    if (on)
+        m_recovery->setInterval(m_settings.autosaveSeconds * 1000);
+    m_recovery->setDocument(on ? m_document.get() : nullptr);
 }
 
 bool MainWindow::selectImage(const QString &image) { return m_list->selectImage(image); }
@@ -329,11 +494,14 @@ void MainWindow::showImage(const QString &image)
     if (image == m_currentImage)
         return;
     m_captions->setImage(image);
+    m_tags->setImage(image.isEmpty() || !m_document ? QString() : m_document->absoluteImagePath(image));
+    m_preview->setImage(image);
     m_currentImage = image;
     const quint64 serial = ++m_imageSerial;
     if (image.isEmpty() || !m_document) {
         m_imageLoading = false;
         m_view->clearImage(m_document && m_model->rowCount() > 0 ? tr("No image selected.") : QString());
+        m_boxes->setImage(QString(), QSize());
         m_status->setImageInfo(nullptr);
         checkSettled();
         return;
@@ -352,13 +520,15 @@ void MainWindow::showImage(const QString &image)
         m_imageLoading = false;
         if (!job.decoded) {
             m_view->clearImage(tr("Cannot display %1\n\n%2").arg(job.image, job.error));
+            m_boxes->setImage(QString(), QSize());
             m_status->setImageInfo(nullptr);
             emit imageFailed(job.image, job.error);
         } else {
             m_view->setImage(job.decoded, job.image);
+            m_boxes->setImage(job.image, QSize(job.decoded->meta.width, job.decoded->meta.height));
             m_status->setImageInfo(&job.decoded->meta);
             m_status->setZoom(m_view->zoom());
-            updateBoxes();
+            applyComparedOverlay();
             emit imageShown(job.image);
         }
         checkSettled();
@@ -377,28 +547,6 @@ void MainWindow::showImage(const QString &image)
         return job;
     }));
     m_pendingDecode = QFuture<void>(watcher->future());
-}
-
-void MainWindow::updateBoxes()
-{
-    if (!m_document || !m_view->hasImage()) {
-        m_view->setBoxes({});
-        return;
-    }
-    const imaging::ImageMetadata &meta = m_view->image()->meta;
-    const loc::ImageSize size{double(meta.width), double(meta.height)};
-    QVector<ImageView::Box> boxes;
-    for (RecordId id : m_document->recordsFor(m_currentImage, kOd)) {
-        const auto parsed = m_document->boxes(id);
-        if (!parsed)
-            continue;
-        for (const loc::OdBox &box : *parsed) {
-            const loc::BoxPx px = loc::dequantizeBox(box.bins, size);
-            boxes.push_back({QString::fromStdString(box.label),
-                             QRectF(QPointF(px[0], px[1]), QPointF(px[2], px[3]))});
-        }
-    }
-    m_view->setBoxes(boxes);
 }
 
 bool MainWindow::isModified() const
@@ -508,10 +656,11 @@ void MainWindow::reportError(const QString &title, const QString &message, const
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (!maybeSaveChanges()) {
+    if (!m_training->confirmClose() || !maybeSaveChanges()) {
         event->ignore();
         return;
     }
+    m_recovery->discard();
     QSettings settings;
     settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("mainWindow/state"), saveState());
@@ -554,14 +703,73 @@ Status MainWindow::saveScreenshot(const QString &path)
     return {};
 }
 
+void MainWindow::showCuratePanel()
+{
+    m_tabs->setCurrentWidget(m_view);
+    m_view->setFocus();
+}
+
+void MainWindow::showTrainingPanel() { m_tabs->setCurrentIndex(1); }
+
+void MainWindow::showComparePanel() { m_tabs->setCurrentIndex(2); }
+
+void MainWindow::showComparedSample(const QString &image, const QString &prefix, const QString &prediction)
+{
+    // The compare row's <OD> prediction goes over the image once it is decoded.
+    m_comparedOverlay = prefix == kOd ? std::optional<std::pair<QString, QString>>({image, prediction}) : std::nullopt;
+    showCuratePanel();
+    if (image == m_currentImage && m_view->hasImage())
+        applyComparedOverlay();
+    else
+        selectImage(image);
+}
+
+void MainWindow::applyComparedOverlay()
+{
+    if (!m_comparedOverlay || m_comparedOverlay->first != m_currentImage || !m_view->hasImage())
+        return;
+    const imaging::ImageMetadata &meta = m_view->image()->meta;
+    m_view->setPredictedBoxes(CompareView::odBoxes(m_comparedOverlay->second, QSize(meta.width, meta.height)));
+    m_comparedOverlay.reset();
+}
+
+QString MainWindow::aboutText() const
+{
+    QString text = tr("<h3>%1 %2</h3><p>Curate chest X-ray datasets and fine-tune Florence-2.</p>")
+                       .arg(kAppName, QApplication::applicationVersion());
+    text += QStringLiteral("<p>%1</p>")
+                .arg(runtimeVersionsText(runtimeVersions()).toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>")));
+    return text;
+}
+
 void MainWindow::showAbout()
 {
-    QString text = tr("<h3>%1 %2</h3><p>Curate chest X-ray datasets and fine-tune Florence-2.</p>"
-                      "<p>Qt %3</p>")
-                       .arg(kAppName, QApplication::applicationVersion(), QString::fromLatin1(qVersion()));
-    if (!m_runtimeInfo.isEmpty())
-        text += QStringLiteral("<p>%1</p>").arg(m_runtimeInfo.toHtmlEscaped());
-    QMessageBox::about(this, tr("About %1").arg(kAppName), text);
+    QMessageBox::about(this, tr("About %1").arg(kAppName), aboutText());
+}
+
+void MainWindow::showShortcuts()
+{
+    // The box keys belong to the viewer (they act while it has focus), yet they are shortcuts too.
+    ShortcutsDialog dialog(actions() + m_boxes->actions(), this);
+    dialog.exec();
+}
+
+void MainWindow::showSettings()
+{
+    SettingsDialog dialog(m_settings, engine::cudaAvailable(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    applySettings(dialog.settings());
+}
+
+void MainWindow::applySettings(const WorkbenchSettings &settings)
+{
+    m_settings = settings;
+    m_settings.save();
+    engine::configureThreads(m_settings.threads);
+    applyAutosave();
+    applyModelSettings();
+    emit settingsChanged();
 }
 
 } // namespace fmw::ui

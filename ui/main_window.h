@@ -5,15 +5,19 @@
 // opening another folder.
 
 #include "common/result.h"
+#include "ui/workbench_settings.h"
 
 #include <QFuture>
 #include <QMainWindow>
 #include <QPointer>
 
 #include <memory>
+#include <optional>
+#include <utility>
 
 class QAction;
 class QMenu;
+class QTabWidget;
 
 namespace fmw {
 class DatasetDocument;
@@ -21,11 +25,20 @@ class DatasetDocument;
 
 namespace fmw::ui {
 
+class BoxEditController;
 class CaptionEditor;
+class CompareView;
+class ModelRunner;
+class PreviewPanel;
+class TrainingPanel;
+class DicomTagPanel;
+class ProblemsPanel;
+class WindowPresetActions;
 class ImageStatusBar;
 class ImageView;
 class RecordListModel;
 class RecordListPanel;
+class RecoveryController;
 class ThumbnailLoader;
 
 class MainWindow : public QMainWindow {
@@ -51,8 +64,6 @@ public:
     // When false, errors are reported through errorReported only, never in a message box
     // (headless --screenshot runs).
     void setInteractive(bool interactive) { m_interactive = interactive; }
-    // Extra lines for Help › About (e.g. the LibTorch version, known only to the executable).
-    void setRuntimeInfo(const QString &info) { m_runtimeInfo = info; }
 
     // The dataset list is loaded, the current image decoded and shown, and the thumbnails of
     // the rows on screen are loaded. settled() is emitted whenever this becomes true.
@@ -62,8 +73,23 @@ public:
 
     void restoreLayout();
 
+    const WorkbenchSettings &settings() const { return m_settings; }
+    // Stores `settings` (QSettings) and applies them (threads now; model panels on next load).
+    void applySettings(const WorkbenchSettings &settings);
+    // Help › About's text: versions of the application and of every library it runs on.
+    QString aboutText() const;
+
     ImageView *imageView() const { return m_view; }
     CaptionEditor *captionEditor() const { return m_captions; }
+    BoxEditController *boxEditor() const { return m_boxes; }
+    TrainingPanel *trainingPanel() const { return m_training; }
+    PreviewPanel *previewPanel() const { return m_preview; }
+    CompareView *compareView() const { return m_compare; }
+    QTabWidget *workspaceTabs() const { return m_tabs; }
+    // Brings a workspace to the front (Curate, Train, Compare).
+    void showCuratePanel();
+    void showTrainingPanel();
+    void showComparePanel();
     RecordListPanel *recordList() const { return m_list; }
     RecordListModel *recordModel() const { return m_model; }
     ThumbnailLoader *thumbnailLoader() const { return m_thumbnails; }
@@ -75,6 +101,7 @@ signals:
     void imageFailed(const QString &image, const QString &message);
     void settled();
     void errorReported(const QString &message);
+    void settingsChanged();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -87,7 +114,6 @@ private:
     void setDocument(std::shared_ptr<DatasetDocument> document);
     void releaseDocument();
     void showImage(const QString &image);
-    void updateBoxes();
     void updateTitle();
     void updateActions();
     void rebuildRecentMenu();
@@ -98,6 +124,12 @@ private:
     void undo();
     void redo();
     void showAbout();
+    void showShortcuts();
+    void showSettings();
+    void applyAutosave();
+    void applyModelSettings();
+    void showComparedSample(const QString &image, const QString &prefix, const QString &prediction);
+    void applyComparedOverlay();
 
     std::shared_ptr<DatasetDocument> m_document;
     ThumbnailLoader *m_thumbnails;
@@ -105,6 +137,19 @@ private:
     RecordListPanel *m_list = nullptr;
     ImageView *m_view;
     CaptionEditor *m_captions = nullptr;
+    BoxEditController *m_boxes = nullptr;
+    DicomTagPanel *m_tags = nullptr;
+    ProblemsPanel *m_problems = nullptr;
+    WindowPresetActions *m_presets = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    ModelRunner *m_runner = nullptr;
+    TrainingPanel *m_training = nullptr;
+    CompareView *m_compare = nullptr;
+    PreviewPanel *m_preview = nullptr;
+    QAction *m_curateAction = nullptr;
+    QAction *m_trainAction = nullptr;
+    QAction *m_compareAction = nullptr;
+    std::optional<std::pair<QString, QString>> m_comparedOverlay; // image, <OD> prediction
     ImageStatusBar *m_status;
 
     QAction *m_openAction = nullptr;
@@ -118,7 +163,11 @@ private:
     QAction *m_zoomOutAction = nullptr;
     QAction *m_invertAction = nullptr;
     QAction *m_resetWindowAction = nullptr;
+    QAction *m_settingsAction = nullptr;
+    QAction *m_shortcutsAction = nullptr;
     QMenu *m_recentMenu = nullptr;
+    WorkbenchSettings m_settings;
+    RecoveryController *m_recovery = nullptr;
 
     quint64 m_openSerial = 0;
     bool m_opening = false;
@@ -127,7 +176,6 @@ private:
     QFuture<void> m_pendingDecode;
     QString m_currentImage;
     bool m_interactive = true;
-    QString m_runtimeInfo;
 };
 
 } // namespace fmw::ui

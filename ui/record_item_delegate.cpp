@@ -5,6 +5,8 @@
 #include <QApplication>
 #include <QPainter>
 
+#include <algorithm>
+
 namespace fmw::ui {
 
 namespace {
@@ -58,9 +60,73 @@ QString RecordItemDelegate::prefixBadge(const QString &prefix)
     return text.replace(QLatin1Char('_'), QLatin1Char(' '));
 }
 
+bool RecordItemDelegate::isGrid(const QStyleOptionViewItem &option)
+{
+    // QListView's IconMode puts the decoration on top; ListMode on the left.
+    return option.decorationPosition == QStyleOptionViewItem::Top;
+}
+
 QSize RecordItemDelegate::sizeHint(const QStyleOptionViewItem &option, const QModelIndex &) const
 {
-    return QSize(option.rect.width() > 0 ? option.rect.width() : 240, m_side + 2 * kPadding);
+    const QFontMetrics fm(option.font);
+    if (isGrid(option)) {
+        // Wide enough for a short file name under a small thumbnail.
+        const int width = std::max(m_side, fm.averageCharWidth() * 12);
+        return QSize(width + 2 * kPadding, m_side + 2 * kPadding + fm.height() + 2);
+    }
+    // Tall enough for the name and two badge lines whatever the thumbnail size.
+    const int text = 2 + fm.height() + 5 + kBadgeHeight + 4 + kBadgeHeight;
+    return QSize(option.rect.width() > 0 ? option.rect.width() : 240, std::max(m_side, text) + 2 * kPadding);
+}
+
+void RecordItemDelegate::paintGridCell(QPainter *p, const QStyleOptionViewItem &option,
+                                       const QModelIndex &index) const
+{
+    const QRect cellRect = option.rect;
+    const bool selected = option.state & QStyle::State_Selected;
+    const QPalette &pal = option.palette;
+    if (selected)
+        p->fillRect(cellRect, pal.color(QPalette::Highlight));
+    else if (option.state & QStyle::State_MouseOver)
+        p->fillRect(cellRect, pal.color(QPalette::AlternateBase));
+
+    const QRect cell(cellRect.left() + (cellRect.width() - m_side) / 2, cellRect.top() + kPadding, m_side, m_side);
+    p->fillRect(cell, QColor(12, 13, 15));
+    const QImage thumb = index.data(Qt::DecorationRole).value<QImage>();
+    if (!thumb.isNull()) {
+        QSize size = thumb.size() / thumb.devicePixelRatio();
+        size.scale(cell.size(), Qt::KeepAspectRatio);
+        QRect target(QPoint(0, 0), size);
+        target.moveCenter(cell.center());
+        p->setRenderHint(QPainter::SmoothPixmapTransform);
+        p->drawImage(target, thumb);
+    }
+    // One stripe per split along the thumbnail's bottom edge.
+    const QStringList splits = index.data(RecordListModel::SplitsRole).toStringList();
+    for (int i = 0; i < splits.size(); ++i) {
+        const int w = cell.width() / int(splits.size());
+        p->fillRect(QRect(cell.left() + i * w, cell.bottom() - 3, w, 4), splitColor(splits[i]));
+    }
+    QFont small = option.font;
+    small.setPointSizeF(std::max(6.5, option.font.pointSizeF() * 0.78));
+    small.setWeight(QFont::DemiBold);
+    p->setFont(small);
+    const int boxes = index.data(RecordListModel::BoxCountRole).toInt();
+    if (boxes > 0)
+        drawBadge(p, cell.left() + 2, cell.top() + 2, QString::number(boxes), QColor(58, 78, 108), cell.right());
+    const int problems = index.data(RecordListModel::ProblemCountRole).toInt();
+    if (problems > 0) {
+        const QString text = QStringLiteral("!%1").arg(problems);
+        const int w = QFontMetrics(small).horizontalAdvance(text) + 10;
+        drawBadge(p, cell.right() - w, cell.top() + 2, text, QColor(170, 60, 50), cell.right() + 1);
+    }
+    p->setFont(option.font);
+    p->setPen(selected ? pal.color(QPalette::HighlightedText) : pal.color(QPalette::Text));
+    const QFontMetrics fm(option.font);
+    const QString name = fm.elidedText(index.data(RecordListModel::ImageRole).toString(), Qt::ElideMiddle,
+                                       cellRect.width() - 4);
+    p->drawText(QRect(cellRect.left() + 2, cell.bottom() + 3, cellRect.width() - 4, fm.height()),
+                Qt::AlignHCenter | Qt::AlignVCenter, name);
 }
 
 void RecordItemDelegate::paint(QPainter *p, const QStyleOptionViewItem &option,
@@ -68,6 +134,11 @@ void RecordItemDelegate::paint(QPainter *p, const QStyleOptionViewItem &option,
 {
     p->save();
     p->setRenderHint(QPainter::Antialiasing);
+    if (isGrid(option)) {
+        paintGridCell(p, option, index);
+        p->restore();
+        return;
+    }
     const QRect row = option.rect;
     const bool selected = option.state & QStyle::State_Selected;
     const QPalette &pal = option.palette;
@@ -121,7 +192,11 @@ void RecordItemDelegate::paint(QPainter *p, const QStyleOptionViewItem &option,
         secondX = drawBadge(p, secondX, secondTop, text, QColor(58, 78, 108), textRight);
     }
     if (index.data(RecordListModel::RecordCountRole).toInt() == 0)
-        drawBadge(p, x, badgeTop, tr("no record"), QColor(150, 60, 60), textRight);
+        x = drawBadge(p, x, badgeTop, tr("no record"), QColor(150, 60, 60), textRight);
+    const int problems = index.data(RecordListModel::ProblemCountRole).toInt();
+    if (problems > 0)
+        drawBadge(p, x, badgeTop, problems == 1 ? tr("1 problem") : tr("%1 problems").arg(problems),
+                  QColor(170, 60, 50), textRight);
     p->restore();
 }
 

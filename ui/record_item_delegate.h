@@ -1,7 +1,8 @@
 #pragma once
 // RecordItemDelegate: paints one record-list row: thumbnail, file name, and badges for the
-// splits and task prefixes of the image. Fixed row height, so the list can use uniform
-// item sizes and never asks the model about rows it does not show.
+// splits, task prefixes and problems of the image; in a grid (QListView::IconMode) a
+// thumbnail cell with the name below and a split stripe. Fixed sizes, so the list can use
+// uniform item sizes and never asks the model about rows it does not show.
 
 #include <QStyledItemDelegate>
 
@@ -20,6 +21,9 @@ public:
     static QString prefixBadge(const QString &prefix);
 
 private:
+    void paintGridCell(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const;
+    static bool isGrid(const QStyleOptionViewItem &option);
+
     int m_side;
 };
 

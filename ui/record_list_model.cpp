@@ -3,6 +3,7 @@
 #include "dataset/dataset_document.h"
 #include "ui/thumbnail_loader.h"
 
+#include <QFileInfo>
 #include <QPainter>
 #include <QPainterPath>
 
@@ -34,6 +35,7 @@ void RecordListModel::setDocument(DatasetDocument *document)
         m_document->disconnect(this);
     beginResetModel();
     m_summaries.clear();
+    m_onDisk.clear();
     m_document = document;
     m_images = document ? document->images() : QStringList();
     rebuildIndex();
@@ -90,6 +92,30 @@ int RecordListModel::rowOf(const QString &image) const
 
 QString RecordListModel::imageAt(int row) const { return m_images.value(row); }
 
+QStringList RecordListModel::prefixes() const
+{
+    QStringList out;
+    if (!m_document)
+        return out;
+    for (RecordId id : m_document->recordIds()) {
+        const QString &prefix = m_document->record(id).prefix;
+        if (!out.contains(prefix))
+            out << prefix;
+    }
+    out.sort();
+    return out;
+}
+
+bool RecordListModel::isOnDisk(const QString &image) const
+{
+    const auto cached = m_onDisk.constFind(image);
+    if (cached != m_onDisk.constEnd())
+        return *cached;
+    const bool exists = QFileInfo(m_document->absoluteImagePath(image)).isFile();
+    m_onDisk.insert(image, exists);
+    return exists;
+}
+
 QString RecordListModel::absolutePathAt(int row) const
 {
     return m_document && row >= 0 && row < m_images.size() ? m_document->absoluteImagePath(m_images[row])
@@ -141,6 +167,8 @@ QVariant RecordListModel::data(const QModelIndex &index, int role) const
         return summary(image).splits;
     case BoxCountRole:
         return summary(image).boxes;
+    case ProblemCountRole:
+        return summary(image).problems;
     default:
         break;
     }
@@ -185,6 +213,7 @@ QHash<int, QByteArray> RecordListModel::roleNames() const
     names.insert(RecordCountRole, "recordCount");
     names.insert(SearchTextRole, "searchText");
     names.insert(ThumbnailStateRole, "thumbnailState");
+    names.insert(ProblemCountRole, "problemCount");
     return names;
 }
 
@@ -239,8 +268,17 @@ const RecordListModel::Summary &RecordListModel::summary(const QString &image) c
             const auto parsed = m_document->boxes(id);
             if (parsed)
                 s.boxes += int(parsed->size());
+            else
+                ++s.problems;  // invalid-od
         }
     }
+    // The dataset check's image problems: missing-image per record naming an absent file,
+    // image-without-record for a file no record names.
+    const bool onDisk = isOnDisk(image);
+    if (ids.isEmpty())
+        s.problems += onDisk ? 1 : 0;
+    else if (!onDisk)
+        s.problems += int(ids.size());
     s.prefixes.sort();
     s.splits.sort();
     return *m_summaries.insert(image, s);

@@ -3,6 +3,8 @@
 // (DatasetDocument::images()), with its prefixes, splits and thumbnail. Rows follow the
 // document's signals (records added, removed, changed; on do, undo and redo alike).
 // Thumbnails come from a ThumbnailLoader's cache; the view decides what to request.
+// Per-image problem counts follow the dataset check's rules (DatasetDocument::problems())
+// for the image's own records, so an edit recomputes one row, not the whole dataset.
 
 #include "dataset/dataset_document.h"
 
@@ -30,6 +32,7 @@ public:
         RecordCountRole,              // records naming this image (int)
         SearchTextRole,               // file name and captions, for the filter (QString)
         ThumbnailStateRole,           // ThumbnailState (int)
+        ProblemCountRole,             // dataset-check problems of its records and file (int)
     };
     enum ThumbnailState { ThumbnailPending = 0, ThumbnailLoaded = 1, ThumbnailFailed = 2 };
     Q_ENUM(ThumbnailState)
@@ -45,6 +48,9 @@ public:
     int rowOf(const QString &image) const;  // -1 if absent
     QString imageAt(int row) const;
     QString absolutePathAt(int row) const;
+    // Task prefixes used by any record, sorted ("<CAPTION>", "<OD>", ...). A pass over every
+    // record (decoding their suffixes): call on demand, not per change.
+    QStringList prefixes() const;
 
     int rowCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -63,6 +69,7 @@ private:
         QStringList splits;
         int boxes = 0;
         int records = 0;
+        int problems = 0;
     };
     const Summary &summary(const QString &image) const;
     void flushReadyImages();
@@ -72,6 +79,7 @@ private:
     void onRecordAboutToBeRemoved(RecordId id);
     void onThumbnailReady(const QString &path);
     void emitRowChanged(int row, const QVector<int> &roles = {});
+    bool isOnDisk(const QString &image) const;
 
     QPointer<DatasetDocument> m_document;
     QPointer<ThumbnailLoader> m_loader;
@@ -82,6 +90,7 @@ private:
     mutable QHash<QString, Summary> m_summaries;
     QSet<QString> m_readyImages;  // thumbnails loaded since the last batch
     QTimer m_readyTimer;
+    mutable QHash<QString, bool> m_onDisk;  // image file exists; the disk is not re-read per edit
 };
 
 } // namespace fmw::ui

@@ -125,7 +125,6 @@ int main(int argc, char **argv)
 
     fmw::ui::applyWorkbenchStyle(app);
     fmw::ui::MainWindow window;
-    window.setRuntimeInfo(QStringLiteral("LibTorch %1").arg(QString::fromStdString(fmw::engine::torchVersion())));
     const bool screenshot = parser.isSet(screenshotOption);
     window.setInteractive(!screenshot);
 

@@ -54,6 +54,7 @@ private slots:
     void pixelValueUnderCursor();
     void boxesDrawnAtTheirPixels();
     void emptyViewShowsMessage();
+    void editingIsOffByDefault();
 
 private:
     std::shared_ptr<const fmw::imaging::DecodedImage> load(const QString &name);
@@ -270,6 +271,41 @@ void TestImageView::emptyViewShowsMessage()
     m_view->zoomIn();  // harmless without an image
     const QImage shot = m_view->grab().toImage();
     QCOMPARE(shot.pixelColor(2, 2), QColor(20, 21, 24));
+}
+
+void TestImageView::editingIsOffByDefault()
+{
+    // Without setEditable() the view only shows boxes: a left drag over one pans, keys pass.
+    m_view->setImage(load(QStringLiteral("gray16.png")));
+    const QRectF box(QPointF(40, 30), QPointF(120, 90));
+    m_view->setBoxes({{QStringLiteral("nodule"), box}});
+    QVERIFY(!m_view->isEditable());
+    const QPointF origin = m_view->mapFromImage(QPointF(0, 0));
+    const QPointF centre = m_view->mapFromImage(box.center());
+    QSignalSpy edited(m_view, &ImageView::boxEdited);
+    drag(m_view, Qt::LeftButton, centre, centre + QPointF(20, 10));
+    QCOMPARE(m_view->mapFromImage(QPointF(0, 0)) - origin, QPointF(20, 10));
+    QCOMPARE(m_view->selectedBox(), -1);
+    QCOMPARE(edited.count(), 0);
+    m_view->setDrawMode(true);
+    QVERIFY(!m_view->isDrawMode());
+    QTest::keyClick(m_view, Qt::Key_B);
+    QVERIFY(!m_view->isDrawMode());
+
+    // Editable: a click selects, Esc clears, B toggles draw mode.
+    m_view->setEditable(true);
+    QSignalSpy selected(m_view, &ImageView::selectionChanged);
+    const QPointF moved = m_view->mapFromImage(box.center());
+    sendMouse(m_view, QEvent::MouseButtonPress, moved, Qt::LeftButton, Qt::LeftButton);
+    sendMouse(m_view, QEvent::MouseButtonRelease, moved, Qt::LeftButton, Qt::NoButton);
+    QCOMPARE(m_view->selectedBox(), 0);
+    QCOMPARE(selected.count(), 1);
+    QTest::keyClick(m_view, Qt::Key_Escape);
+    QCOMPARE(m_view->selectedBox(), -1);
+    QTest::keyClick(m_view, Qt::Key_B);
+    QVERIFY(m_view->isDrawMode());
+    m_view->setEditable(false);
+    QVERIFY(!m_view->isDrawMode());
 }
 
 QTEST_MAIN(TestImageView)

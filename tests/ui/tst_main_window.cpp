@@ -2,6 +2,7 @@
 // into the caption editor, undo/redo/save with the keyboard, answer the unsaved-changes and
 // save-error dialogs, view shortcuts, status bar, recent folders, screenshot.
 
+#include "dialog_answerer.h"
 #include "ui_test_data.h"
 
 #include "annotation/loc_codec.h"
@@ -29,42 +30,7 @@
 #include <QtTest/QtTest>
 
 using fmw::ui::MainWindow;
-
-namespace {
-
-// Answers the next message box named `name` with `button` as soon as it is shown, and
-// remembers its text. Event driven: no polling, no sleeps.
-class DialogAnswerer : public QObject {
-public:
-    DialogAnswerer(QString name, QMessageBox::StandardButton button)
-        : m_name(std::move(name)), m_button(button)
-    {
-        qApp->installEventFilter(this);
-    }
-    ~DialogAnswerer() override { qApp->removeEventFilter(this); }
-
-    int shown = 0;
-    QString text;
-
-protected:
-    bool eventFilter(QObject *watched, QEvent *event) override
-    {
-        auto *box = qobject_cast<QMessageBox *>(watched);
-        if (event->type() == QEvent::Show && box && box->objectName() == m_name) {
-            ++shown;
-            text = box->text() + QLatin1Char('\n') + box->informativeText();
-            const QMessageBox::StandardButton button = m_button;
-            QTimer::singleShot(0, box, [box, button] { box->button(button)->click(); });
-        }
-        return false;
-    }
-
-private:
-    QString m_name;
-    QMessageBox::StandardButton m_button;
-};
-
-} // namespace
+using fmwtest::DialogAnswerer;
 
 class TestMainWindow : public QObject {
     Q_OBJECT
