@@ -1,5 +1,6 @@
 // The workbench end to end in its main window, on a copy of the bundled demo dataset and with
-// the demo model, as a user goes through it: train the demo model from the Train workspace
+// the demo model, as a user goes through it: edit a caption, undo, redo, save (the file
+// exact); train the demo model from the Train workspace
 // (points plotted live, Stop, a checkpoint written), preview that checkpoint on an image (the
 // text equals the engine's own greedy prediction) and accept it (undoable), compare it over
 // the val split (table filled, sorted by a metric, Enter opens the image), and draw, move,
@@ -13,6 +14,7 @@
 #include "imaging/model_image.h"
 #include "ui/box_edit_controller.h"
 #include "ui/box_list_panel.h"
+#include "ui/caption_editor.h"
 #include "ui/compare_table_model.h"
 #include "ui/compare_view.h"
 #include "ui/image_view.h"
@@ -87,6 +89,7 @@ class TestWorkbenchFlow : public QObject {
 
 private slots:
     void initTestCase();
+    void captionEditedUndoneRedoneSaved();
     void trainFromThePanel();
     void previewTheTrainedModel();
     void compareOverTheValSplit();
@@ -164,6 +167,38 @@ bool TestWorkbenchFlow::select(const QString &image)
         return false;
     return QTest::qWaitFor([&] { return m_window->currentImage() == image && m_window->imageView()->hasImage(); },
                            10000);
+}
+
+void TestWorkbenchFlow::captionEditedUndoneRedoneSaved()
+{
+    const QString image = QStringLiteral("demo-0045.png");
+    QVERIFY(select(image));
+    const QString valPath = m_dataset + QStringLiteral("/val.jsonl");
+    const QByteArray original = readFile(valPath);
+    const QByteArray before = "\"image\":\"demo-0045.png\",\"prefix\":\"<CAPTION>\",\"suffix\":\"Small right pleural effusion.\"";
+    QVERIFY(original.contains(before));
+    QPlainTextEdit *edit = m_window->captionEditor()->editorFor(QStringLiteral("<CAPTION>"));
+    QVERIFY(edit);
+    QCOMPARE(edit->toPlainText(), QStringLiteral("Small right pleural effusion."));
+
+    edit->setFocus();
+    QTest::keyClick(edit, Qt::Key_End, Qt::ControlModifier);
+    QTest::keyClicks(edit, QStringLiteral(" No pneumothorax."));
+    QTest::keyClick(edit, Qt::Key_Z, Qt::ControlModifier);
+    QCOMPARE(edit->toPlainText(), QStringLiteral("Small right pleural effusion."));
+    QTest::keyClick(edit, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    QCOMPARE(edit->toPlainText(), QStringLiteral("Small right pleural effusion. No pneumothorax."));
+    QTest::keyClick(edit, Qt::Key_S, Qt::ControlModifier);
+    QVERIFY(!m_window->document()->isModified());
+    // Only the edited value changed, byte for byte; the other files are untouched.
+    QByteArray expected = original;
+    expected.replace(before, "\"image\":\"demo-0045.png\",\"prefix\":\"<CAPTION>\",\"suffix\":"
+                             "\"Small right pleural effusion. No pneumothorax.\"");
+    QCOMPARE(readFile(valPath), expected);
+    const QString demo = fmwtest::sourcePath(QStringLiteral("resources/demo-dataset"));
+    for (const char *file : {"train.jsonl", "test.jsonl", "val_detailed_caption.jsonl"})
+        QCOMPARE(readFile(m_dataset + QLatin1Char('/') + QLatin1String(file)),
+                 readFile(demo + QLatin1Char('/') + QLatin1String(file)));
 }
 
 void TestWorkbenchFlow::trainFromThePanel()
