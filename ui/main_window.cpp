@@ -94,8 +94,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     m_training = new TrainingPanel(this);
     m_compare = new CompareView(m_runner, this);
 
-    // Three workspaces: curate (viewer + docks), train, compare. The docks stay put so a
-    // radiologist can keep the caption next to a compare row.
+    // Three workspaces: curate (viewer + docks), train, compare. Train and Compare need the
+    // width, so the docks step aside there (View menu brings one back) and return on Curate.
     m_tabs = new QTabWidget(this);
     m_tabs->setObjectName(QStringLiteral("centralTabs"));
     m_tabs->setDocumentMode(true);
@@ -103,6 +103,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     m_tabs->addTab(scrollable(m_training, QStringLiteral("trainingScroll")), tr("Train"));
     m_tabs->addTab(scrollable(m_compare, QStringLiteral("compareScroll")), tr("Compare"));
     setCentralWidget(m_tabs);
+    connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::onWorkspaceChanged);
 
     m_status = new ImageStatusBar(this);
     setStatusBar(m_status);
@@ -661,6 +662,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
         return;
     }
     m_recovery->discard();
+    m_tabs->setCurrentIndex(0); // the layout is saved with the docks in place
     QSettings settings;
     settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("mainWindow/state"), saveState());
@@ -701,6 +703,23 @@ Status MainWindow::saveScreenshot(const QString &path)
         return makeError(ErrorCode::Io, "cannot write the screenshot: " + writer.errorString().toStdString(),
                          path.toStdString());
     return {};
+}
+
+void MainWindow::onWorkspaceChanged(int index)
+{
+    if (index == 0) {
+        for (QDockWidget *dock : std::as_const(m_dockedAside))
+            if (dock)
+                dock->show();
+        m_dockedAside.clear();
+    } else if (m_dockedAside.isEmpty()) {
+        for (QDockWidget *dock : findChildren<QDockWidget *>()) {
+            if (dock->isVisible()) {
+                m_dockedAside << dock;
+                dock->hide();
+            }
+        }
+    }
 }
 
 void MainWindow::showCuratePanel()

@@ -16,6 +16,7 @@
 #include <utility>
 
 class QAction;
+class QDockWidget;
 class QMenu;
 class QTabWidget;
 
@@ -130,6 +131,7 @@ private:
     void applyModelSettings();
     void showComparedSample(const QString &image, const QString &prefix, const QString &prediction);
     void applyComparedOverlay();
+    void onWorkspaceChanged(int index);
 
     std::shared_ptr<DatasetDocument> m_document;
     ThumbnailLoader *m_thumbnails;
@@ -150,6 +152,7 @@ private:
     QAction *m_trainAction = nullptr;
     QAction *m_compareAction = nullptr;
     std::optional<std::pair<QString, QString>> m_comparedOverlay; // image, <OD> prediction
+    QList<QPointer<QDockWidget>> m_dockedAside; // hidden while Train or Compare is shown
     ImageStatusBar *m_status;
 
     QAction *m_openAction = nullptr;

@@ -124,10 +124,10 @@ std::string diffHtml(const std::vector<DiffOp> &ops, bool referenceSide)
         if (op.kind == DiffOp::Kind::Equal) {
             html += htmlEscape(op.word);
         } else if (referenceSide) {
-            html += "<span class=\"removed\" style=\"background-color:#f8c8c8;text-decoration:line-through\">"
+            html += "<span class=\"removed\" style=\"background-color:#f8c8c8;color:#5a0000;text-decoration:line-through\">"
                 + htmlEscape(op.word) + "</span>";
         } else {
-            html += "<span class=\"added\" style=\"background-color:#c8f0c8\">" + htmlEscape(op.word)
+            html += "<span class=\"added\" style=\"background-color:#c8f0c8;color:#003a00\">" + htmlEscape(op.word)
                 + "</span>";
         }
     }
