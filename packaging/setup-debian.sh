@@ -12,6 +12,8 @@ packages=(
   libopencv-dev libdcmtk-dev dcmtk libyaml-cpp-dev nlohmann-json3-dev
   # tests: offscreen/X screenshots, pydicom's DICOM test corpus, reference values
   xvfb xauth imagemagick python3-pydicom python3-numpy
+  # the .deb: man page from --help, and the package test's checkers
+  help2man lintian appstream desktop-file-utils
 )
 
 missing=()
