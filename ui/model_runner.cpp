@@ -211,139 +211,127 @@ void ModelRunner::finishedOne()
 
 quint64 ModelRunner::load(const ModelSpec &spec)
 {
-    const quint64 id = m_nextId.fetch_add(1);
-    submitted();
-    std::shared_ptr<Worker> worker = m_worker;
-    QMetaObject::invokeMethod(
-        m_context,
-        [this, worker, spec, id] {
-            if (isCancelled(id)) {
-                emit loadFinished(id, false, QStringLiteral("cancelled"));
-            } else if (auto e = worker->ensure(spec, this); !e) {
-                emit loadFinished(id, false, QString::fromStdString(e.error().toString()));
-            } else {
-                emit loadFinished(id, true, worker->description);
-            }
-            finishedOne();
-        },
-        Qt::QueuedConnection);
-    return id;
+    return enqueue([this, spec](quint64 id, Worker &worker) {
+        if (isCancelled(id))
+            emit loadFinished(id, false, QStringLiteral("cancelled"));
+        else if (auto e = worker.ensure(spec, this); !e)
+            emit loadFinished(id, false, QString::fromStdString(e.error().toString()));
+        else
+            emit loadFinished(id, true, worker.description);
+    });
 }
 
 quint64 ModelRunner::predict(const PredictRequest &request)
 {
-    const quint64 id = m_nextId.fetch_add(1);
-    submitted();
-    std::shared_ptr<Worker> worker = m_worker;
-    QMetaObject::invokeMethod(
-        m_context,
-        [this, worker, request, id] {
-            PredictResult result;
-            if (isCancelled(id)) {
-                result.cancelled = true;
-                result.error = QStringLiteral("cancelled");
-            } else if (auto e = worker->ensure(request.spec, this); !e) {
-                result.error = QString::fromStdString(e.error().toString());
-            } else {
-                result = worker->run(*e, request);
-            }
-            result.id = id;
-            emit predictionFinished(result);
-            finishedOne();
-        },
-        Qt::QueuedConnection);
-    return id;
+    return enqueue([this, request](quint64 id, Worker &worker) {
+        PredictResult result;
+        if (isCancelled(id)) {
+            result.cancelled = true;
+            result.error = QStringLiteral("cancelled");
+        } else if (auto e = worker.ensure(request.spec, this); !e) {
+            result.error = QString::fromStdString(e.error().toString());
+        } else {
+            result = worker.run(*e, request);
+        }
+        result.id = id;
+        emit predictionFinished(result);
+    });
 }
 
 quint64 ModelRunner::runBatch(const BatchRequest &request)
+{
+    return enqueue([this, request](quint64 id, Worker &worker) {
+        BatchResult result;
+        result.id = id;
+        result.total = int(request.items.size());
+        auto finish = [&] { emit batchFinished(result); };
+        if (isCancelled(id)) {
+            result.cancelled = true;
+            return finish();
+        }
+        auto e = worker.ensure(request.spec, this);
+        if (!e) {
+            result.fatal = QString::fromStdString(e.error().toString());
+            return finish();
+        }
+        result.model = QString::fromStdString((*e)->info().folder);
+        result.adapter = QString::fromStdString((*e)->info().adapter);
+
+        QDir().mkpath(QFileInfo(request.outPath).absolutePath());
+        if (const Status repaired = repairPartialLastLine(request.outPath); !repaired) {
+            result.fatal = QString::fromStdString(repaired.error().toString());
+            return finish();
+        }
+        const auto done = readPredictions(request.outPath, result.model, result.adapter);
+        if (!done) {
+            result.fatal = QString::fromStdString(done.error().toString());
+            return finish();
+        }
+        QFile out(request.outPath);
+        if (!out.open(QIODevice::WriteOnly | QIODevice::Append)) {
+            result.fatal
+                = request.outPath + QStringLiteral(": cannot write the file: ") + out.errorString();
+            return finish();
+        }
+
+        BatchProgress progress;
+        progress.id = id;
+        progress.total = result.total;
+        QElapsedTimer sinceReport;
+        sinceReport.start();
+        bool reported = false;
+        for (const BatchItem &item : request.items) {
+            if (done->contains(pairKey(item.image, item.prefix))) {
+                ++result.skipped;
+                ++progress.skipped;
+                ++progress.done;
+                continue;
+            }
+            if (isCancelled(id)) {
+                result.cancelled = true;
+                break;
+            }
+            const PredictResult r = worker.run(
+                *e, {request.spec, request.decoding, item.imagePath, item.image, item.prefix, {}});
+            if (r.ok) {
+                // One write per line, flushed at once: a kill leaves at most a partial last line.
+                const QByteArray line = predictionLine(
+                    {item.image, item.prefix, r.answer, r.generatedText, result.model, result.adapter});
+                if (out.write(line) != line.size() || !out.flush()) {
+                    result.fatal = request.outPath + QStringLiteral(": cannot write the file: ")
+                        + out.errorString();
+                    break;
+                }
+                ++result.predicted;
+            } else {
+                ++result.failed;
+                ++progress.failed;
+                if (result.errors.size() < 20)
+                    result.errors << item.image + QStringLiteral(": ") + r.error;
+            }
+            ++progress.done;
+            progress.current = item.image;
+            if (!reported || sinceReport.elapsed() >= kProgressIntervalMs) {
+                emit batchProgress(progress);
+                reported = true;
+                sinceReport.restart();
+            }
+        }
+        emit batchProgress(progress);
+        finish();
+    });
+}
+
+quint64 ModelRunner::enqueue(std::function<void(quint64 id, Worker &worker)> job)
 {
     const quint64 id = m_nextId.fetch_add(1);
     submitted();
     std::shared_ptr<Worker> worker = m_worker;
     QMetaObject::invokeMethod(
         m_context,
-        [this, worker, request, id] {
-            BatchResult result;
-            result.id = id;
-            result.total = int(request.items.size());
-            auto finish = [&] {
-                emit batchFinished(result);
-                finishedOne();
-            };
-            if (isCancelled(id)) {
-                result.cancelled = true;
-                return finish();
-            }
-            auto e = worker->ensure(request.spec, this);
-            if (!e) {
-                result.fatal = QString::fromStdString(e.error().toString());
-                return finish();
-            }
-            result.model = QString::fromStdString((*e)->info().folder);
-            result.adapter = QString::fromStdString((*e)->info().adapter);
-
-            QDir().mkpath(QFileInfo(request.outPath).absolutePath());
-            if (const Status repaired = repairPartialLastLine(request.outPath); !repaired) {
-                result.fatal = QString::fromStdString(repaired.error().toString());
-                return finish();
-            }
-            const auto done = readPredictions(request.outPath, result.model, result.adapter);
-            if (!done) {
-                result.fatal = QString::fromStdString(done.error().toString());
-                return finish();
-            }
-            QFile out(request.outPath);
-            if (!out.open(QIODevice::WriteOnly | QIODevice::Append)) {
-                result.fatal
-                    = request.outPath + QStringLiteral(": cannot write the file: ") + out.errorString();
-                return finish();
-            }
-
-            BatchProgress progress;
-            progress.id = id;
-            progress.total = result.total;
-            QElapsedTimer sinceReport;
-            sinceReport.start();
-            bool reported = false;
-            for (const BatchItem &item : request.items) {
-                if (done->contains(pairKey(item.image, item.prefix))) {
-                    ++result.skipped;
-                    ++progress.skipped;
-                    ++progress.done;
-                    continue;
-                }
-                if (isCancelled(id)) {
-                    result.cancelled = true;
-                    break;
-                }
-                const PredictResult r = worker->run(
-                    *e, {request.spec, request.decoding, item.imagePath, item.image, item.prefix, {}});
-                if (r.ok) {
-                    // One write per line, flushed at once: a kill leaves at most a partial last line.
-                    const QByteArray line = predictionLine(
-                        {item.image, item.prefix, r.answer, r.generatedText, result.model, result.adapter});
-                    if (out.write(line) != line.size() || !out.flush()) {
-                        result.fatal = request.outPath + QStringLiteral(": cannot write the file: ")
-                            + out.errorString();
-                        break;
-                    }
-                    ++result.predicted;
-                } else {
-                    ++result.failed;
-                    ++progress.failed;
-                    if (result.errors.size() < 20)
-                        result.errors << item.image + QStringLiteral(": ") + r.error;
-                }
-                ++progress.done;
-                progress.current = item.image;
-                if (!reported || sinceReport.elapsed() >= kProgressIntervalMs) {
-                    emit batchProgress(progress);
-                    reported = true;
-                    sinceReport.restart();
-                }
-            }
-            emit batchProgress(progress);
-            finish();
+        [this, worker, job = std::move(job), id] {
+            job(id, *worker);
+            finishedOne();
         },
         Qt::QueuedConnection);
     return id;

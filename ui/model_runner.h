@@ -18,6 +18,7 @@
 #include <QVector>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace fmw::ui {
@@ -142,6 +143,8 @@ signals:
 
 private:
     struct Worker;
+    // Runs `job` on the worker thread after the requests before it; returns the request id.
+    quint64 enqueue(std::function<void(quint64 id, Worker &worker)> job);
     bool isCancelled(quint64 id) const;
     void submitted();
     void finishedOne();

@@ -6,6 +6,7 @@
 #include "dialog_answerer.h"
 #include "ui_test_data.h"
 
+#include "common/document_support.h"
 #include "dataset/dataset_document.h"
 #include "dataset/recovery_file.h"
 #include "ui/recovery_controller.h"
@@ -25,19 +26,7 @@ using fmw::RecoveryFile;
 using fmw::ui::RecoveryController;
 
 using fmwtest::DialogAnswerer;
-
-namespace {
-
-
-std::unique_ptr<DatasetDocument> openDoc(const QString &root)
-{
-    auto doc = DatasetDocument::open(root);
-    if (!doc.ok())
-        qFatal("open failed: %s", doc.error().toString().c_str());
-    return std::move(doc).value();
-}
-
-} // namespace
+using fmwtest::openDoc;
 
 class TestRecoveryController : public QObject {
     Q_OBJECT

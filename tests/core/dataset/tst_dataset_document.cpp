@@ -1,6 +1,7 @@
 // DatasetDocument: lossless open/save, every undo command (do, undo, redo, with the saved
 // files byte-identical after undo), conflict detection, problems, split moves, signals.
 
+#include "common/document_support.h"
 #include "dataset/dataset_document.h"
 #include "dataset/dataset_stats.h"
 #include "dataset_fixture.h"
@@ -14,26 +15,10 @@
 
 using namespace fmw;
 using fmwtest::FixtureDataset;
+using fmwtest::openDoc;
+using fmwtest::findRecord;
 
 namespace {
-
-std::unique_ptr<DatasetDocument> openDoc(const QString &root)
-{
-    auto doc = DatasetDocument::open(root);
-    if (!doc.ok())
-        qFatal("open failed: %s", doc.error().toString().c_str());
-    return std::move(doc).value();
-}
-
-// The record loaded from `file`:`line`.
-RecordId findRecord(const DatasetDocument &doc, const QString &file, int line)
-{
-    for (RecordId id : doc.recordIds())
-        if (doc.record(id).file == file && doc.record(id).line == line)
-            return id;
-    qFatal("no record at %s:%d", qPrintable(file), line);
-    return 0;
-}
 
 // Everything a user sees of the records, in file order.
 QStringList recordState(const DatasetDocument &doc)

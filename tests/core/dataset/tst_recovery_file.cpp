@@ -2,6 +2,7 @@
 // reopen, restore: the document then saves byte-identical files, as one undoable step, and
 // a snapshot is refused once the files it was made on changed on disk.
 
+#include "common/document_support.h"
 #include "dataset/dataset_document.h"
 #include "dataset/recovery_file.h"
 #include "dataset_fixture.h"
@@ -13,25 +14,10 @@
 
 using namespace fmw;
 using fmwtest::FixtureDataset;
+using fmwtest::openDoc;
+using fmwtest::findRecord;
 
 namespace {
-
-std::unique_ptr<DatasetDocument> openDoc(const QString &root)
-{
-    auto doc = DatasetDocument::open(root);
-    if (!doc.ok())
-        qFatal("open failed: %s", doc.error().toString().c_str());
-    return std::move(doc).value();
-}
-
-RecordId findRecord(const DatasetDocument &doc, const QString &file, int line)
-{
-    for (RecordId id : doc.recordIds())
-        if (doc.record(id).file == file && doc.record(id).line == line)
-            return id;
-    qFatal("no record at %s:%d", qPrintable(file), line);
-    return 0;
-}
 
 // Edits by scenario name; "all" applies every one of them.
 void applyEdits(DatasetDocument *doc, const QString &scenario)
