@@ -41,6 +41,30 @@ int drawBadge(QPainter *p, int x, int y, const QString &text, const QColor &fill
     return x + w + 4;
 }
 
+// The row's or cell's background: highlight when selected, a tint under the mouse.
+void paintBackground(QPainter *p, const QStyleOptionViewItem &option)
+{
+    if (option.state & QStyle::State_Selected)
+        p->fillRect(option.rect, option.palette.color(QPalette::Highlight));
+    else if (option.state & QStyle::State_MouseOver)
+        p->fillRect(option.rect, option.palette.color(QPalette::AlternateBase));
+}
+
+// The thumbnail (or the pending placeholder) centred in the dark square `cell`.
+void paintThumbnail(QPainter *p, const QModelIndex &index, const QRect &cell)
+{
+    p->fillRect(cell, QColor(12, 13, 15));
+    const QImage thumb = index.data(Qt::DecorationRole).value<QImage>();
+    if (thumb.isNull())
+        return;
+    QSize size = thumb.size() / thumb.devicePixelRatio();
+    size.scale(cell.size(), Qt::KeepAspectRatio);
+    QRect target(QPoint(0, 0), size);
+    target.moveCenter(cell.center());
+    p->setRenderHint(QPainter::SmoothPixmapTransform);
+    p->drawImage(target, thumb);
+}
+
 } // namespace
 
 RecordItemDelegate::RecordItemDelegate(int thumbnailSide, QObject *parent)
@@ -85,22 +109,9 @@ void RecordItemDelegate::paintGridCell(QPainter *p, const QStyleOptionViewItem &
     const QRect cellRect = option.rect;
     const bool selected = option.state & QStyle::State_Selected;
     const QPalette &pal = option.palette;
-    if (selected)
-        p->fillRect(cellRect, pal.color(QPalette::Highlight));
-    else if (option.state & QStyle::State_MouseOver)
-        p->fillRect(cellRect, pal.color(QPalette::AlternateBase));
-
+    paintBackground(p, option);
     const QRect cell(cellRect.left() + (cellRect.width() - m_side) / 2, cellRect.top() + kPadding, m_side, m_side);
-    p->fillRect(cell, QColor(12, 13, 15));
-    const QImage thumb = index.data(Qt::DecorationRole).value<QImage>();
-    if (!thumb.isNull()) {
-        QSize size = thumb.size() / thumb.devicePixelRatio();
-        size.scale(cell.size(), Qt::KeepAspectRatio);
-        QRect target(QPoint(0, 0), size);
-        target.moveCenter(cell.center());
-        p->setRenderHint(QPainter::SmoothPixmapTransform);
-        p->drawImage(target, thumb);
-    }
+    paintThumbnail(p, index, cell);
     // One stripe per split along the thumbnail's bottom edge.
     const QStringList splits = index.data(RecordListModel::SplitsRole).toStringList();
     for (int i = 0; i < splits.size(); ++i) {
@@ -142,23 +153,10 @@ void RecordItemDelegate::paint(QPainter *p, const QStyleOptionViewItem &option,
     const QRect row = option.rect;
     const bool selected = option.state & QStyle::State_Selected;
     const QPalette &pal = option.palette;
-    if (selected)
-        p->fillRect(row, pal.color(QPalette::Highlight));
-    else if (option.state & QStyle::State_MouseOver)
-        p->fillRect(row, pal.color(QPalette::AlternateBase));
-
+    paintBackground(p, option);
     // Thumbnail, centred in a square cell.
     const QRect cell(row.left() + kPadding, row.top() + kPadding, m_side, m_side);
-    p->fillRect(cell, QColor(12, 13, 15));
-    const QImage thumb = index.data(Qt::DecorationRole).value<QImage>();
-    if (!thumb.isNull()) {
-        QSize size = thumb.size() / thumb.devicePixelRatio();
-        size.scale(cell.size(), Qt::KeepAspectRatio);
-        QRect target(QPoint(0, 0), size);
-        target.moveCenter(cell.center());
-        p->setRenderHint(QPainter::SmoothPixmapTransform);
-        p->drawImage(target, thumb);
-    }
+    paintThumbnail(p, index, cell);
 
     // File name and badges.
     const int textLeft = cell.right() + 1 + kPadding + 2;
