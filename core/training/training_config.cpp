@@ -392,6 +392,7 @@ const std::vector<KeySpec> &keySpecs()
         deviceKey(),
         choiceKey("precision", &O::precision, {"auto", "fp32", "bf16", "fp16"}),
         intKey("threads", &O::threads, 0, 4096),
+        doubleKey("dist_timeout", &O::distTimeoutSeconds, 0.0, false),
         intKey("num_workers", &O::numWorkers, 0, 256),
         intKey("prefetch_batches", &O::prefetchBatches, 1, 1024),
         listKey("prefixes", &O::prefixes, {}, "[<CAPTION>, <OD>]"),

@@ -193,9 +193,11 @@ struct BatchLoader::State {
     // Epoch state; written by startEpoch (workers stopped) and the consumer.
     bool started = false;
     int64_t epoch = 0;
-    std::vector<size_t> order; // positions into `prepared`
+    std::vector<size_t> order; // this rank's samples of the epoch, in batch order: positions into `prepared`
+    std::vector<size_t> batchStart; // batch b is order[batchStart[b], batchStart[b + 1])
+    std::vector<size_t> globalOrder; // data parallel: the whole epoch's order (all ranks)
     int64_t batches = 0;
-    size_t endPosition = 0; // positions [0, endPosition) are used
+    size_t endPosition = 0; // positions [0, endPosition) of `order` are used
 
     // Shared with the workers: everything below under `mutex`.
     mutable std::mutex mutex;
@@ -235,9 +237,16 @@ struct BatchLoader::State {
     Slot &slotOf(int64_t batch) { return slots[static_cast<size_t>(batch % options.prefetchBatches)]; }
     size_t batchLength(int64_t batch) const
     {
-        const size_t begin = static_cast<size_t>(batch) * batchSize();
-        return std::min(batchSize(), endPosition - begin);
+        return batchStart[static_cast<size_t>(batch) + 1] - batchStart[static_cast<size_t>(batch)];
     }
+    int64_t batchOf(size_t position) const
+    {
+        return static_cast<int64_t>(std::upper_bound(batchStart.begin(), batchStart.end(), position)
+                   - batchStart.begin())
+            - 1;
+    }
+    // This rank's share of epoch `epoch`'s order, cut into batches.
+    void shard(int64_t epoch);
 
     void prepareTexts(const text::Florence2Processor &processor);
     // Prepares a slot (or the inline path's batch) for `batch`: its samples, its pixel tensor.
@@ -379,14 +388,13 @@ void BatchLoader::State::workerLoop()
     std::unique_lock<std::mutex> lock(mutex);
     for (;;) {
         workAvailable.wait(lock, [&] {
-            return stop || dispatched >= endPosition
-                || static_cast<int64_t>(dispatched / batchSize()) < nextBatch + options.prefetchBatches;
+            return stop || dispatched >= endPosition || batchOf(dispatched) < nextBatch + options.prefetchBatches;
         });
         if (stop || dispatched >= endPosition)
             return;
         const size_t position = dispatched++;
-        const auto batch = static_cast<int64_t>(position / batchSize());
-        const size_t row = position % batchSize();
+        const int64_t batch = batchOf(position);
+        const size_t row = position - batchStart[static_cast<size_t>(batch)];
         Slot &slot = slotOf(batch);
         if (slot.batch != batch)
             initSlot(slot, batch);
@@ -423,7 +431,7 @@ void BatchLoader::State::stopWorkers()
 std::optional<TrainBatch> BatchLoader::State::assemble(
     int64_t batch, std::vector<Loaded> &loaded, at::Tensor pixels)
 {
-    const size_t begin = static_cast<size_t>(batch) * batchSize();
+    const size_t begin = batchStart[static_cast<size_t>(batch)];
     std::vector<size_t> rows; // indices into `loaded` that make it into the batch
     {
         std::lock_guard<std::mutex> lock(mutex);
@@ -458,12 +466,12 @@ std::optional<TrainBatch> BatchLoader::State::assemble(
         }
         counts.deliveredThisEpoch += static_cast<int64_t>(rows.size());
     }
-    if (rows.empty())
-        return std::nullopt;
-
-    const auto n = static_cast<int64_t>(rows.size());
     TrainBatch out;
     out.batchIndex = batch;
+    if (rows.empty())
+        return options.keepEmptyBatches ? std::optional<TrainBatch>(std::move(out)) : std::nullopt;
+
+    const auto n = static_cast<int64_t>(rows.size());
     if (pixels.defined()) {
         // The workers wrote each image into its row; close the gaps failed ones left.
         const size_t perImage = static_cast<size_t>(pixels[0].numel());
@@ -488,6 +496,17 @@ std::optional<TrainBatch> BatchLoader::State::assemble(
         targetLength = std::max(targetLength, p.target.size());
         out.indices.push_back(p.index);
     }
+    if (options.worldSize > 1) {
+        // Padded to the whole global batch's longest prompt and target, as one process with
+        // the whole batch pads: Florence-2 attends to prompt padding (the original builds an
+        // all-ones encoder mask), so a shorter pad would change this rank's results.
+        const size_t global = batchSize() * static_cast<size_t>(options.worldSize);
+        const size_t first = static_cast<size_t>(batch) * global;
+        for (size_t k = first; k < std::min(globalOrder.size(), first + global); ++k) {
+            promptLength = std::max(promptLength, prepared[globalOrder[k]].prompt.size());
+            targetLength = std::max(targetLength, prepared[globalOrder[k]].target.size());
+        }
+    }
     out.inputIds = at::full({n, static_cast<int64_t>(promptLength)}, padId, at::kLong);
     out.attentionMask = at::zeros({n, static_cast<int64_t>(promptLength)}, at::kLong);
     out.labels = at::full({n, static_cast<int64_t>(targetLength)}, -100, at::kLong);
@@ -511,11 +530,30 @@ BatchLoader::BatchLoader(
     : d(std::make_unique<State>(source, processor, std::move(options)))
 {
     d->prepareTexts(processor);
+    d->options.worldSize = std::max<int64_t>(1, d->options.worldSize);
+    d->options.rank = std::clamp<int64_t>(d->options.rank, 0, d->options.worldSize - 1);
     const size_t n = d->prepared.size();
-    const size_t b = d->batchSize();
-    d->batches = static_cast<int64_t>(d->options.dropLast ? n / b : (n + b - 1) / b);
-    d->endPosition = static_cast<size_t>(d->batches) * b;
-    d->endPosition = std::min(d->endPosition, n);
+    const size_t global = d->batchSize() * static_cast<size_t>(d->options.worldSize);
+    d->batches = static_cast<int64_t>(d->options.dropLast ? n / global : (n + global - 1) / global);
+    d->shard(0);
+}
+
+void BatchLoader::State::shard(int64_t epochIndex)
+{
+    const std::vector<size_t> all = epochOrder(options.seed, epochIndex, prepared.size(), options.shuffle);
+    const size_t world = static_cast<size_t>(options.worldSize);
+    const size_t global = batchSize() * world;
+    order.clear();
+    batchStart.assign(1, 0);
+    for (int64_t b = 0; b < batches; ++b) {
+        const size_t end = std::min(all.size(), (static_cast<size_t>(b) + 1) * global);
+        for (size_t k = static_cast<size_t>(b) * global + static_cast<size_t>(options.rank); k < end; k += world)
+            order.push_back(all[k]);
+        batchStart.push_back(order.size());
+    }
+    endPosition = order.size();
+    if (world > 1)
+        globalOrder = all;
 }
 
 BatchLoader::~BatchLoader()
@@ -528,11 +566,11 @@ void BatchLoader::startEpoch(int64_t epoch, int64_t firstBatch)
     d->stopWorkers();
     d->started = true;
     d->epoch = epoch;
-    d->order = epochOrder(d->options.seed, epoch, d->prepared.size(), d->options.shuffle);
+    d->shard(epoch);
     {
         std::lock_guard<std::mutex> lock(d->mutex);
         d->nextBatch = std::clamp<int64_t>(firstBatch, 0, d->batches);
-        d->dispatched = static_cast<size_t>(d->nextBatch) * d->batchSize();
+        d->dispatched = d->batchStart[static_cast<size_t>(d->nextBatch)];
         d->slots.assign(static_cast<size_t>(d->options.prefetchBatches), Slot());
         d->counts.skippedThisEpoch = 0;
         d->counts.deliveredThisEpoch = 0;
@@ -555,9 +593,16 @@ std::optional<TrainBatch> BatchLoader::next()
     while (d->nextBatch < d->batches) {
         const int64_t batch = d->nextBatch;
         Slot taken;
-        if (d->workers.empty()) {
+        if (d->batchLength(batch) == 0) {
+            // this rank's share of the global batch is empty: no worker ever fills its slot
+            {
+                std::lock_guard<std::mutex> lock(d->mutex);
+                ++d->nextBatch;
+            }
+            d->workAvailable.notify_all();
+        } else if (d->workers.empty()) {
             // No workers: decode here, straight into the batch.
-            const size_t begin = static_cast<size_t>(batch) * d->batchSize();
+            const size_t begin = d->batchStart[static_cast<size_t>(batch)];
             std::vector<char> bad;
             {
                 std::lock_guard<std::mutex> lock(d->mutex);

@@ -35,6 +35,8 @@ struct TrainBatch {
     at::Tensor labels; // [B, Lt] int64: <s> suffix </s>, right-padded with -100
     std::vector<size_t> indices; // the source index of each row
     int64_t batchIndex = 0; // its place in the epoch (startEpoch's firstBatch counts the same way)
+
+    bool empty() const { return indices.empty(); } // keepEmptyBatches only: no rows, no tensors
 };
 
 struct BatchLoaderOptions {
@@ -49,7 +51,17 @@ struct BatchLoaderOptions {
     int64_t maxTargetTokens = 0;
     // The decoder's max_position_embeddings: a second limit on targets (0: unknown).
     int64_t maxDecoderPositions = 0;
-    bool dropLast = false; // drop a last batch smaller than batchSize
+    bool dropLast = false; // drop a last batch smaller than batchSize (batchSize x worldSize)
+    // Data parallel: this process's share. Global batch g of the epoch order holds positions
+    // [g*batchSize*worldSize, (g+1)*batchSize*worldSize); rank r takes every worldSize-th of them
+    // from the r-th on (torch's DistributedSampler interleaving), so the ranks' batch g together
+    // are exactly the global batch, without overlap or repeated samples. A rank's last batches
+    // may be shorter, or empty.
+    int64_t rank = 0;
+    int64_t worldSize = 1;
+    // Return batches left empty (by the shard or failed images) as batches without rows instead
+    // of passing over them, so that every rank sees each global batch index once.
+    bool keepEmptyBatches = false;
     // Only samples with one of these prefixes are used (empty: all).
     std::vector<std::string> prefixes;
 };

@@ -8,11 +8,13 @@
 #include "engine/training/adapter_files.h"
 #include "engine/training/batch_loader.h"
 #include "engine/training/checkpoint_dir.h"
+#include "engine/training/communicator.h"
 #include "engine/training/lora.h"
 #include "engine/training/lr_schedule.h"
 #include "engine/weights/model_locator.h"
 #include "engine/weights/safetensors.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/cuda.h>
@@ -21,6 +23,8 @@
 #include <torch/serialize.h>
 
 #include <algorithm>
+#include <csignal>
+#include <cstdio>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -134,6 +138,21 @@ void checkpointTestPause()
         std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
+// The data-parallel crash test kills one rank at an optimizer step through
+// FMW_TEST_KILL_RANK_AT_STEP="rank:step" (SIGKILL: no chance to say goodbye); unset, nothing.
+void testKillPoint(int64_t rank, int64_t step)
+{
+    static const std::pair<int64_t, int64_t> at = [] {
+        const char *v = std::getenv("FMW_TEST_KILL_RANK_AT_STEP");
+        long long r = -1, s = -1;
+        if (!v || std::sscanf(v, "%lld:%lld", &r, &s) != 2)
+            return std::pair<int64_t, int64_t>(-1, -1);
+        return std::pair<int64_t, int64_t>(r, s);
+    }();
+    if (at.first == rank && at.second == step)
+        std::raise(SIGKILL);
+}
+
 // The dynamic loss scaling of torch.cuda.amp.GradScaler (fp16 only): scale the loss, and
 // halve the scale and skip the step when the gradients overflow; double it after 2000 clean
 // steps.
@@ -167,10 +186,22 @@ uint64_t mixBits(uint64_t x)
 }
 
 struct MicroBatchResults {
-    double lossSum = 0; // of the micro-batches' mean losses
+    double lossSum = 0; // of the micro-batches' mean losses (data parallel: this rank's share)
     int64_t samples = 0;
     bool finite = true; // every loss finite (the gradients are then accumulated)
 };
+
+// Target tokens the loss averages over: labels other than -100.
+int64_t lossTokens(const TrainBatch &batch)
+{
+    return batch.empty() ? 0 : batch.labels.ne(-100).sum().item<int64_t>();
+}
+
+// The dropout key of one sample in one epoch: its masks follow it into any batch, on any rank.
+uint64_t sampleKey(uint64_t seed, int64_t epoch, size_t index)
+{
+    return mixBits(mixBits(mixBits(seed ^ 0xd1b54a32d192ed03ULL) ^ static_cast<uint64_t>(epoch)) ^ index);
+}
 
 } // namespace
 
@@ -210,6 +241,12 @@ struct Trainer::Impl {
 
     std::string runDir, checkpointsDir;
 
+    // data parallel (null: one process)
+    std::unique_ptr<Communicator> comm;
+    int64_t rank = 0;
+    int64_t world = 1;
+    bool root() const { return rank == 0; }
+
     void log(const std::string &line) const
     {
         if (events.log)
@@ -223,7 +260,12 @@ struct Trainer::Impl {
     Status writeMetricsFiles() const;
     void appendMetrics(const nlohmann::json &line);
     void noteSkipped(BatchLoader &loader);
-    MicroBatchResults runMicroBatches(const std::vector<TrainBatch> &batches, int64_t epoch);
+    MicroBatchResults runMicroBatches(
+        const std::vector<TrainBatch> &batches, int64_t epoch, const std::vector<double> &weights);
+    std::vector<double> globalTokens(const std::vector<TrainBatch> &batches, int64_t &nonEmpty);
+    void reduceStep(MicroBatchResults &mb);
+    bool agreeToStop(bool mine);
+    Status synchronizeStart();
     Result<double> validationLoss();
     std::vector<PreviewSample> previews();
     void pruneCheckpoints();
@@ -260,6 +302,10 @@ Result<std::string> resolvePrecision(const TrainingOptions &o, const at::Device 
 
 Status Trainer::Impl::setUp()
 {
+    const DistributedSettings &dist = setup.distributed;
+    // one GPU per rank on a machine: "cuda" means this rank's
+    if (dist.launched && opt.device == "cuda")
+        opt.device = "cuda:" + std::to_string(dist.localRank);
     device = at::Device(opt.device);
     if (device.is_cuda() && !torch::cuda::is_available())
         return makeError(ErrorCode::Unsupported,
@@ -272,6 +318,19 @@ Status Trainer::Impl::setUp()
     scaler.enabled = precision == "fp16";
     if (opt.threads > 0)
         engine::configureThreads(static_cast<int>(opt.threads));
+    if (dist.launched) {
+        DistributedSettings settings = dist;
+        settings.timeoutSeconds = opt.distTimeoutSeconds;
+        auto c = Communicator::connect(settings, device);
+        if (!c)
+            return c.error();
+        comm = std::move(*c);
+        rank = comm->rank();
+        world = comm->worldSize();
+        log("data parallel: rank " + std::to_string(rank) + " of " + std::to_string(world) + " (" + comm->backend()
+            + " via " + dist.masterAddr + ":" + std::to_string(dist.masterPort) + ", dist_timeout "
+            + fixed(opt.distTimeoutSeconds, 6) + " s)");
+    }
 
     torch::manual_seed(opt.seed);
     if (device.is_cuda())
@@ -318,7 +377,17 @@ Status Trainer::Impl::setUp()
         auto adapted = applyLora(*model, lora);
         if (!adapted)
             return adapted.error();
+        // A's start (PEFT's kaiming-uniform, a = sqrt(5): U(-1/sqrt(in), 1/sqrt(in))) drawn from a
+        // generator of the seed alone, layer by layer: not from the global one, whose state
+        // depends on everything that drew before (and, in one process, on other threads)
+        at::Generator init = at::detail::createCPUGenerator(mixBits(opt.seed ^ 0x4c6f5241ULL));
         for (auto &[path, layer] : loraLayers(*model)) {
+            {
+                torch::NoGradGuard noGrad;
+                at::Tensor &a = layer->lora_A->weight;
+                const double bound = 1.0 / std::sqrt(static_cast<double>(a.size(1)));
+                a.copy_(at::empty(a.sizes(), at::kFloat).uniform_(-bound, bound, init));
+            }
             layer->lora_A->to(device, at::kFloat);
             layer->lora_B->to(device, at::kFloat);
             layer->lora_A->weight.set_requires_grad(true);
@@ -390,6 +459,9 @@ Status Trainer::Impl::setUp()
     lo.maxTargetTokens = opt.maxTargetTokens;
     lo.maxDecoderPositions = loaded.config.text.maxPositionEmbeddings;
     lo.prefixes = opt.prefixes;
+    lo.rank = rank;
+    lo.worldSize = world;
+    lo.keepEmptyBatches = comm != nullptr; // the ranks step through the global batches together
     trainLoader = std::make_unique<BatchLoader>(*setup.train, *processor, lo);
     noteSkipped(*trainLoader);
     if (const std::string cut = trainLoader->truncationSummary(); !cut.empty())
@@ -413,7 +485,8 @@ Status Trainer::Impl::setUp()
         return kind.error();
     schedule.emplace(*kind, opt.lr, warmup, total);
     log("data: " + std::to_string(trainLoader->batchesPerEpoch()) + " batches of up to "
-        + std::to_string(opt.batchSize) + " per epoch; " + std::to_string(total) + " optimizer steps (warmup "
+        + std::to_string(opt.batchSize) + (world > 1 ? " x " + std::to_string(world) + " ranks" : std::string())
+        + " per epoch; " + std::to_string(total) + " optimizer steps (warmup "
         + std::to_string(warmup) + ", " + opt.lrScheduler + ")");
     if (opt.microBatchThreads > 1) {
         if (!device.is_cpu())
@@ -427,6 +500,8 @@ Status Trainer::Impl::setUp()
 
     runDir = opt.outputDir;
     checkpointsDir = runDir + "/checkpoints";
+    if (!root())
+        return {}; // rank 0 owns the output folder
     std::error_code ec;
     fs::create_directories(checkpointsDir, ec);
     if (ec)
@@ -635,9 +710,14 @@ Status Trainer::Impl::restore(const std::string &spec)
 // order. With micro_batch_threads > 1 on the CPU up to that many run at once, each on its own
 // thread with one intra-op thread: small models are bound by per-op overhead, which one
 // intra-op pool cannot spread over the cores but separate micro-batches can. Each micro-batch
-// draws its dropout from a generator seeded by (seed, epoch, batch), so the result does not
-// depend on the thread count or timing.
-MicroBatchResults Trainer::Impl::runMicroBatches(const std::vector<TrainBatch> &batches, int64_t epoch)
+// draws its dropout per sample (seeded by seed, epoch and the sample: functional.h) and its
+// layer drop from a generator seeded by (seed, epoch, batch), so the result does not depend on
+// the thread count, timing, batch layout or number of processes.
+// Data parallel: micro-batch i's loss is weighted by weights[i] = this rank's share of the
+// global batch's target tokens, so that the sum over the ranks is the global batch's mean
+// loss, exactly as one process with the whole batch computes it; an empty share adds nothing.
+MicroBatchResults Trainer::Impl::runMicroBatches(
+    const std::vector<TrainBatch> &batches, int64_t epoch, const std::vector<double> &weights)
 {
     MicroBatchResults result;
     for (at::Tensor &p : trainable)
@@ -649,14 +729,22 @@ MicroBatchResults Trainer::Impl::runMicroBatches(const std::vector<TrainBatch> &
     const auto forwardBackward = [&](size_t i) {
         try {
             const TrainBatch &batch = batches[i];
+            if (batch.empty())
+                return;
+            std::vector<uint64_t> keys;
+            for (size_t index : batch.indices)
+                keys.push_back(sampleKey(opt.seed, epoch, index));
             florence2::ScopedTrainingGenerator draws(
-                mixBits(mixBits(mixBits(opt.seed) ^ static_cast<uint64_t>(epoch)) ^ static_cast<uint64_t>(batch.batchIndex)));
+                mixBits(mixBits(mixBits(opt.seed) ^ static_cast<uint64_t>(epoch)) ^ static_cast<uint64_t>(batch.batchIndex)),
+                std::move(keys));
             florence2::ForwardInputs in;
             in.pixelValues = batch.pixelValues.to(device);
             in.inputIds = batch.inputIds.to(device);
             in.attentionMask = batch.attentionMask.to(device);
             in.labels = batch.labels.to(device);
             at::Tensor loss = model->forward(in).loss;
+            if (!weights.empty())
+                loss = loss * weights[i];
             losses[i] = loss.item<double>();
             if (!std::isfinite(losses[i]))
                 return;
@@ -690,9 +778,9 @@ MicroBatchResults Trainer::Impl::runMicroBatches(const std::vector<TrainBatch> &
             if (errors[i])
                 std::rethrow_exception(errors[i]);
             result.lossSum += losses[i];
-            result.samples += batches[i].pixelValues.size(0);
+            result.samples += static_cast<int64_t>(batches[i].indices.size());
             result.finite = result.finite && std::isfinite(losses[i]);
-            if (!result.finite)
+            if (!result.finite || grads[i].empty())
                 continue;
             torch::NoGradGuard noGrad;
             for (size_t j = 0; j < trainable.size(); ++j) {
@@ -710,6 +798,81 @@ MicroBatchResults Trainer::Impl::runMicroBatches(const std::vector<TrainBatch> &
     return result;
 }
 
+// Each micro-batch's target tokens over all ranks, and this rank's share of them as the loss
+// weight (one small all-reduce); nonEmpty counts the micro-batches with any tokens on any rank.
+std::vector<double> Trainer::Impl::globalTokens(const std::vector<TrainBatch> &batches, int64_t &nonEmpty)
+{
+    std::vector<double> local;
+    for (const TrainBatch &b : batches)
+        local.push_back(static_cast<double>(lossTokens(b)));
+    at::Tensor all = at::tensor(local, at::kDouble);
+    comm->allReduceSum({all});
+    std::vector<double> weights(batches.size(), 0.0);
+    nonEmpty = 0;
+    for (size_t i = 0; i < batches.size(); ++i) {
+        const double total = all[static_cast<int64_t>(i)].item<double>();
+        weights[i] = total > 0 ? local[i] / total : 0.0;
+        nonEmpty += total > 0 ? 1 : 0;
+    }
+    return weights;
+}
+
+// Sums the step's gradients (bucketed) and loss, sample count and finiteness over the ranks:
+// afterwards every rank holds the same gradients and makes the same decisions.
+void Trainer::Impl::reduceStep(MicroBatchResults &mb)
+{
+    torch::NoGradGuard noGrad;
+    std::vector<at::Tensor> grads;
+    for (at::Tensor &p : trainable) {
+        if (!p.grad().defined() || !mb.finite)
+            p.mutable_grad() = at::zeros_like(p); // a rank without this gradient adds zeros
+        grads.push_back(p.grad());
+    }
+    comm->allReduceSum(grads);
+    at::Tensor scalars = at::tensor(
+        {mb.finite ? mb.lossSum : 0.0, static_cast<double>(mb.samples), mb.finite ? 0.0 : 1.0}, at::kDouble);
+    comm->allReduceSum({scalars});
+    mb.lossSum = scalars[0].item<double>();
+    mb.samples = static_cast<int64_t>(scalars[1].item<double>());
+    mb.finite = scalars[2].item<double>() == 0.0 && std::isfinite(mb.lossSum);
+    if (!mb.finite)
+        mb.lossSum = std::numeric_limits<double>::quiet_NaN();
+}
+
+// A stop asked of any rank (the GUI's or a signal's, usually rank 0's) stops all at one step.
+bool Trainer::Impl::agreeToStop(bool mine)
+{
+    if (!comm)
+        return mine;
+    at::Tensor flag = at::tensor({mine ? 1.0 : 0.0}, at::kDouble);
+    comm->allReduceSum({flag});
+    return flag.item<double>() > 0.0;
+}
+
+// Data parallel start: every rank must resume from the same place, then takes rank 0's
+// parameters and buffers (torch DDP's broadcast at construction).
+Status Trainer::Impl::synchronizeStart()
+{
+    at::Tensor mine = at::tensor({optimizerStep, epochsDone, batchInEpoch}, at::kLong);
+    at::Tensor roots = mine.clone();
+    comm->broadcastFromRoot({roots});
+    if (!at::equal(mine, roots))
+        return makeError(ErrorCode::InvalidArgument,
+            "rank " + std::to_string(rank) + " starts at optimizer step " + std::to_string(optimizerStep)
+                + ", rank 0 at " + std::to_string(roots[0].item<int64_t>())
+                + ": every rank must resume from the same checkpoint (one output_dir, shared by all machines)");
+    torch::NoGradGuard noGrad;
+    std::vector<at::Tensor> state;
+    for (const auto &item : model->named_parameters(true))
+        state.push_back(item.value());
+    for (const auto &item : model->named_buffers(true))
+        state.push_back(item.value());
+    comm->broadcastFromRoot(state);
+    log("parameters: rank 0's copied to all " + std::to_string(world) + " ranks ("
+        + fixed(comm->takeCollectiveSeconds(), 3) + " s)");
+    return {};
+}
+
 Result<double> Trainer::Impl::validationLoss()
 {
     if (!valLoader)
@@ -718,20 +881,43 @@ Result<double> Trainer::Impl::validationLoss()
     torch::NoGradGuard noGrad;
     double sum = 0;
     int64_t batches = 0;
+    // data parallel: per global batch, this rank's (loss x tokens, tokens), summed over the ranks
+    std::vector<double> shares;
     valLoader->startEpoch(0);
     while (auto batch = valLoader->next()) {
-        florence2::ForwardInputs in;
-        in.pixelValues = batch->pixelValues.to(device);
-        in.inputIds = batch->inputIds.to(device);
-        in.attentionMask = batch->attentionMask.to(device);
-        in.labels = batch->labels.to(device);
-        sum += model->forward(in).loss.item<double>();
+        double loss = 0;
+        if (!batch->empty()) {
+            florence2::ForwardInputs in;
+            in.pixelValues = batch->pixelValues.to(device);
+            in.inputIds = batch->inputIds.to(device);
+            in.attentionMask = batch->attentionMask.to(device);
+            in.labels = batch->labels.to(device);
+            loss = model->forward(in).loss.item<double>();
+        }
+        if (comm) {
+            const auto tokens = static_cast<double>(lossTokens(*batch));
+            shares.push_back(tokens > 0 ? loss * tokens : 0.0);
+            shares.push_back(tokens);
+            continue; // every rank walks every global batch: no early stop here
+        }
+        sum += loss;
         ++batches;
         if (stopRequested())
             break;
     }
     noteSkipped(*valLoader);
     model->train();
+    if (comm && !shares.empty()) {
+        at::Tensor all = at::tensor(shares, at::kDouble);
+        comm->allReduceSum({all});
+        const double *v = all.data_ptr<double>();
+        for (size_t b = 0; b + 1 < shares.size(); b += 2) {
+            if (v[b + 1] > 0) {
+                sum += v[b] / v[b + 1];
+                ++batches;
+            }
+        }
+    }
     if (batches == 0)
         return makeError(ErrorCode::InvalidArgument, opt.valJson + ": no usable validation examples");
     return sum / static_cast<double>(batches);
@@ -839,6 +1025,11 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainerSetup &setup, Trai
         if (Status s = impl->restore(setup.resumeFrom); !s)
             return s.error();
     }
+    if (impl->comm) {
+        Status synced = guarded("starting data parallel training", [&] { return impl->synchronizeStart(); });
+        if (!synced)
+            return synced.error();
+    }
     return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));
 }
 
@@ -887,14 +1078,23 @@ Result<TrainingResult> Trainer::run()
                     t.batchInEpoch = batch->batchIndex + 1;
                     batches.push_back(std::move(*batch));
                 }
-                const int64_t micro = static_cast<int64_t>(batches.size());
-                const MicroBatchResults mb = t.runMicroBatches(batches, epoch);
+                // data parallel: loss weights from the global token counts; the micro-batches
+                // every rank found empty (failed images) do not count towards the mean
+                std::vector<double> weights;
+                int64_t micro = static_cast<int64_t>(batches.size());
+                if (t.comm && micro > 0)
+                    weights = t.globalTokens(batches, micro);
+                MicroBatchResults mb = t.runMicroBatches(batches, epoch, weights);
+                if (t.comm && !batches.empty())
+                    t.reduceStep(mb);
                 const double lossSum = mb.lossSum;
                 const int64_t samples = mb.samples;
                 bool finite = mb.finite;
                 t.noteSkipped(*t.trainLoader);
-                if (micro == 0)
+                if (batches.empty())
                     break;
+                if (micro == 0)
+                    continue; // data parallel: every rank's images of these batches failed
                 // the mean over the micro-batches (each already a mean over its tokens)
                 double gradNorm = 0;
                 if (finite) {
@@ -950,6 +1150,8 @@ Result<TrainingResult> Trainer::run()
                 for (at::Tensor &p : t.trainable)
                     p.mutable_grad() = at::Tensor();
                 r.optimizerStep = t.optimizerStep;
+                if (t.comm)
+                    r.communicationSeconds = t.comm->takeCollectiveSeconds();
                 const double stepSeconds = secondsSince(stepStart);
                 r.samplesPerSecond = stepSeconds > 0 ? static_cast<double>(samples) / stepSeconds : 0;
                 const int64_t doneThisSession = t.optimizerStep - firstStepThisSession;
@@ -957,13 +1159,18 @@ Result<TrainingResult> Trainer::run()
                     ? secondsSince(runStart) / static_cast<double>(doneThisSession)
                         * static_cast<double>(std::max<int64_t>(0, totalSteps - t.optimizerStep))
                     : 0;
-                if (o.logEverySteps > 0 && (t.optimizerStep % o.logEverySteps == 0 || r.skipped))
-                    t.appendMetrics({{"type", "step"}, {"epoch", r.epoch}, {"step", r.optimizerStep},
+                if (o.logEverySteps > 0 && (t.optimizerStep % o.logEverySteps == 0 || r.skipped)) {
+                    nlohmann::json line {{"type", "step"}, {"epoch", r.epoch}, {"step", r.optimizerStep},
                         {"batch", r.batch}, {"loss", r.loss}, {"lr", r.lr}, {"grad_norm", r.gradNorm},
-                        {"samples_per_second", r.samplesPerSecond}, {"skipped", r.skipped}});
+                        {"samples_per_second", r.samplesPerSecond}, {"skipped", r.skipped}};
+                    if (t.comm)
+                        line["allreduce_ms"] = r.communicationSeconds * 1000.0;
+                    t.appendMetrics(line);
+                }
                 if (t.events.step)
                     t.events.step(r);
-                if (!epochDone && t.stopRequested()) {
+                testKillPoint(t.rank, t.optimizerStep);
+                if (!epochDone && t.agreeToStop(t.stopRequested())) {
                     stopped = true;
                     break;
                 }
@@ -971,12 +1178,14 @@ Result<TrainingResult> Trainer::run()
             if (stopped) {
                 // the step is finished: keep where we are so that --resume continues here
                 const std::string name = "step_" + std::to_string(t.optimizerStep);
-                if (Status s = t.saveCheckpoint(name, t.setup.configYaml); !s)
-                    return s.error();
-                if (Status s = setPointer(t.checkpointsDir, "last", name); !s)
-                    return s.error();
-                if (Status s = t.writeMetricsFiles(); !s)
-                    return s.error();
+                if (t.root()) {
+                    if (Status s = t.saveCheckpoint(name, t.setup.configYaml); !s)
+                        return s.error();
+                    if (Status s = setPointer(t.checkpointsDir, "last", name); !s)
+                        return s.error();
+                    if (Status s = t.writeMetricsFiles(); !s)
+                        return s.error();
+                }
                 t.log("stopped on request; checkpoint " + t.checkpointsDir + "/" + name);
                 result.end = RunEnd::Stopped;
                 result.lastCheckpoint = t.checkpointsDir + "/" + name;
@@ -1006,7 +1215,8 @@ Result<TrainingResult> Trainer::run()
             } else {
                 ++t.epochsWithoutImprovement;
             }
-            er.previews = t.previews();
+            if (t.root())
+                er.previews = t.previews();
             er.skippedSamples = t.skippedSamples;
             er.seconds = secondsSince(epochStart);
             nlohmann::json line {{"type", "epoch"}, {"epoch", er.epoch}, {"step", t.optimizerStep},
@@ -1014,17 +1224,19 @@ Result<TrainingResult> Trainer::run()
                 {"val_loss", er.valLoss ? nlohmann::json(*er.valLoss) : nlohmann::json(nullptr)},
                 {"best", er.improved}, {"seconds", er.seconds}, {"skipped_samples", er.skippedSamples}};
             t.appendMetrics(line);
-            if (Status s = t.saveCheckpoint(name, t.setup.configYaml); !s)
-                return s.error();
-            if (Status s = setPointer(t.checkpointsDir, "last", name); !s)
-                return s.error();
-            if (er.improved) {
-                if (Status s = setPointer(t.checkpointsDir, "best", name); !s)
+            if (t.root()) {
+                if (Status s = t.saveCheckpoint(name, t.setup.configYaml); !s)
+                    return s.error();
+                if (Status s = setPointer(t.checkpointsDir, "last", name); !s)
+                    return s.error();
+                if (er.improved) {
+                    if (Status s = setPointer(t.checkpointsDir, "best", name); !s)
+                        return s.error();
+                }
+                t.pruneCheckpoints();
+                if (Status s = t.writeMetricsFiles(); !s)
                     return s.error();
             }
-            t.pruneCheckpoints();
-            if (Status s = t.writeMetricsFiles(); !s)
-                return s.error();
             er.checkpoint = t.checkpointsDir + "/" + name;
             result.lastCheckpoint = er.checkpoint;
             if (t.events.epoch)
@@ -1035,11 +1247,14 @@ Result<TrainingResult> Trainer::run()
                 result.end = RunEnd::EarlyStopped;
                 break;
             }
-            if (t.stopRequested()) {
+            if (t.agreeToStop(t.stopRequested())) {
                 result.end = RunEnd::Stopped;
                 break;
             }
         }
+        // the others wait for rank 0's last checkpoint: a run is over when its files are
+        if (t.comm)
+            t.comm->barrier();
     } catch (const c10::Error &e) {
         return failure("training", e.what_without_backtrace());
     } catch (const std::exception &e) {

@@ -9,6 +9,7 @@
 // at the start and saved in every checkpoint, so resuming continues the same losses.
 
 #include "common/result.h"
+#include "engine/training/distributed_settings.h"
 #include "engine/training/sample_source.h"
 #include "engine/training/training_options.h"
 
@@ -41,6 +42,7 @@ struct StepReport {
     double samplesPerSecond = 0; // this step
     double etaSeconds = 0; // for the rest of the run
     bool skipped = false; // non-finite loss or gradient: no update
+    double communicationSeconds = 0; // data parallel: time in this step's collectives
 };
 
 struct PreviewSample {
@@ -76,6 +78,11 @@ struct TrainerSetup {
     std::string configYaml; // the resolved config, saved as config.yaml in each checkpoint
     std::string resumeFrom; // a checkpoint, run or checkpoints folder; empty: fresh start
     std::vector<std::string> sourceProblems; // records the sources skipped while reading
+    // Data parallel (distributed_settings.h): this process's rank. Every rank runs a Trainer on
+    // the same config; each trains on its shard of every global batch (batch_size per rank),
+    // gradients are summed over the ranks before each optimizer step, and rank 0 alone writes
+    // checkpoints and metrics. Its timeout comes from the options' dist_timeout.
+    DistributedSettings distributed;
 };
 
 enum class RunEnd { Finished, EarlyStopped, Stopped };

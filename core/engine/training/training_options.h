@@ -54,6 +54,9 @@ struct TrainingOptions {
     // micro-batches run at once, one thread each (same result as one after another). Pays off
     // for small models, whose steps are bound by per-op overhead rather than arithmetic.
     int64_t microBatchThreads = 1;
+    // dist_timeout: seconds a data-parallel rank waits for the others in a collective before
+    // the run ends with an error on every rank (distributed_settings.h).
+    double distTimeoutSeconds = 1800;
     int64_t numWorkers = 2; // num_workers: image decoding threads
     int64_t prefetchBatches = 2; // prefetch_batches
 

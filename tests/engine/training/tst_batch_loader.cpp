@@ -178,6 +178,7 @@ private slots:
     void epochOrderIsPinned();
     void orderIndependentOfWorkerCount();
     void failingImagesAreSkippedAndReported();
+    void ranksShareEachGlobalBatch();
     void workerExceptionsBecomeSkips();
     void resumeMidEpochMatchesSkipping();
     void stopAndDestroyMidEpoch();
@@ -586,11 +587,77 @@ void TestBatchLoader::batchCountsAndDropLast()
     QCOMPARE(wholeEpoch(none, 0).size(), size_t(0));
 }
 
+// Data parallel: with 3 ranks of batch 2, global batch g of one loader with batch 6 is exactly
+// the union of the ranks' batch g, rank r holding positions r, r+3 (DistributedSampler's
+// interleaving), with nothing repeated or lost; the last global batch (17 = 2 x 6 + 5) leaves
+// rank 2 one sample short, and a failed image leaves an empty batch that is kept, not passed
+// over, so that every rank walks the same batch indices. Rows are padded as in the whole batch.
+void TestBatchLoader::ranksShareEachGlobalBatch()
+{
+    MemorySource source;
+    source.addMany(17);
+    for (int64_t epoch : {0, 3}) {
+        BatchLoader whole(source, processor(), options(6, 2, 9));
+        const auto global = wholeEpoch(whole, epoch);
+        QCOMPARE(global.size(), size_t(3));
+        std::vector<std::vector<TrainBatch>> shards;
+        for (int64_t rank = 0; rank < 3; ++rank) {
+            BatchLoaderOptions o = options(2, rank == 1 ? 0 : 2, 9); // worker counts do not matter
+            o.rank = rank;
+            o.worldSize = 3;
+            o.keepEmptyBatches = true;
+            BatchLoader loader(source, processor(), o);
+            QCOMPARE(loader.batchesPerEpoch(), int64_t(3));
+            shards.push_back(wholeEpoch(loader, epoch));
+            QCOMPARE(shards.back().size(), size_t(3));
+        }
+        for (size_t g = 0; g < global.size(); ++g) {
+            std::vector<size_t> joined;
+            for (int64_t rank = 0; rank < 3; ++rank) {
+                const TrainBatch &b = shards[static_cast<size_t>(rank)][g];
+                QCOMPARE(b.batchIndex, int64_t(g));
+                for (size_t k = 0; k < b.indices.size(); ++k) {
+                    // rank r's k-th row is the global batch's row r + 3k
+                    QCOMPARE(b.indices[k], global[g].indices[static_cast<size_t>(rank) + 3 * k]);
+                    // and carries the same tensors as that row
+                    const int64_t row = rank + 3 * static_cast<int64_t>(k);
+                    QVERIFY(b.pixelValues[static_cast<int64_t>(k)].equal(global[g].pixelValues[row]));
+                    // padded as the whole batch is (targets "finding number 9" / "... 10" differ)
+                    QVERIFY(b.labels[static_cast<int64_t>(k)].equal(global[g].labels[row]));
+                    QVERIFY(b.inputIds[static_cast<int64_t>(k)].equal(global[g].inputIds[row]));
+                }
+                joined.insert(joined.end(), b.indices.begin(), b.indices.end());
+            }
+            std::vector<size_t> expected = global[g].indices;
+            std::sort(joined.begin(), joined.end());
+            std::sort(expected.begin(), expected.end());
+            QVERIFY(joined == expected);
+        }
+        QCOMPARE(shards[2][2].indices.size(), size_t(1)); // 5 left for the last global batch: 2, 2, 1
+    }
+
+    // rank 1 of 2 with batch 1 on 3 samples: batches {1}, {} (the last global batch holds one);
+    // a failed image empties batch 0, which comes back as an empty batch
+    MemorySource small;
+    small.addMany(3);
+    small.setFailing({1});
+    BatchLoaderOptions o = options(1, 1, 1, false);
+    o.rank = 1;
+    o.worldSize = 2;
+    o.keepEmptyBatches = true;
+    BatchLoader loader(small, processor(), o);
+    const auto batches = wholeEpoch(loader, 0);
+    QCOMPARE(batches.size(), size_t(2));
+    QVERIFY(batches[0].empty() && batches[1].empty());
+    QCOMPARE(batches[1].batchIndex, int64_t(1));
+    QCOMPARE(loader.takeSkipped().size(), size_t(1));
+}
+
 FMW_TEST_MAIN(TestBatchLoader, labelsAreTokenizerIdsPaddedWithMinus100, promptsAreProcessorPrompts,
     pixelValuesMatchInference, orderIsAPureFunctionOfSeedAndEpoch, epochOrderIsPinned,
     orderIndependentOfWorkerCount, failingImagesAreSkippedAndReported, workerExceptionsBecomeSkips,
     resumeMidEpochMatchesSkipping, stopAndDestroyMidEpoch, longTargetsAreCutKeepingEos,
-    unusableTextsAreExcluded, batchCountsAndDropLast)
+    unusableTextsAreExcluded, batchCountsAndDropLast, ranksShareEachGlobalBatch)
 
 #ifdef FMW_HAVE_QTTEST
 #include "tst_batch_loader.moc"

@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 
 #include <atomic>
 #include <cmath>
@@ -33,33 +34,104 @@ at::Tensor layerNorm(const torch::nn::LayerNorm &norm, const at::Tensor &x)
 }
 
 namespace {
-thread_local at::Generator *t_generator = nullptr;
+thread_local ScopedTrainingGenerator *t_scope = nullptr;
 
 // The installed generator for draws into a tensor like `x`, or none (the default one).
 c10::optional<at::Generator> generatorFor(const at::Tensor &x)
 {
-    if (t_generator && x.device().is_cpu())
-        return *t_generator;
+    if (t_scope && x.device().is_cpu())
+        return t_scope->generator();
     return c10::nullopt;
+}
+
+// splitmix64's finaliser
+inline uint64_t mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+// The scope's per-sample keys when they apply to `x` (CPU, batch-major leading dimension).
+const std::vector<uint64_t> *sampleKeysFor(const at::Tensor &x)
+{
+    if (!t_scope || t_scope->sampleKeys().empty() || !x.device().is_cpu())
+        return nullptr;
+    const auto &keys = t_scope->sampleKeys();
+    TORCH_CHECK(x.dim() >= 1 && x.size(0) % static_cast<int64_t>(keys.size()) == 0,
+        "per-sample dropout: a tensor of shape ", x.sizes(), " does not lead with the batch of ", keys.size());
+    return &keys;
+}
+
+// 1/keep where hash(key of the row's sample, call, coordinates) < keep, else 0; shaped like x
+// (contiguous), each sample's block seen as [rows per sample, x.size(1), ...].
+at::Tensor keyedMask(const at::Tensor &x, const std::vector<uint64_t> &keys, uint64_t call, double keep)
+{
+    const std::vector<int64_t> sizes = x.sizes().vec();
+    at::Tensor mask = at::empty(sizes, x.options().dtype(at::kFloat));
+    const int64_t inner = sizes.size() > 1 ? sizes.back() : 1;
+    const int64_t rows = inner > 0 ? mask.numel() / inner : 0;
+    const int64_t perSample = sizes[0] / static_cast<int64_t>(keys.size());
+    // keep iff the top 53 bits, as a fraction of 2^53, are below `keep`
+    const auto threshold = static_cast<uint64_t>(keep * 9007199254740992.0);
+    const float scale = static_cast<float>(1.0 / keep);
+    const uint64_t callKey = mix(call ^ 0x5851f42d4c957f2dULL);
+    float *out = mask.data_ptr<float>();
+    at::parallel_for(0, rows, 256, [&](int64_t begin, int64_t end) {
+        std::vector<int64_t> coord(sizes.size() > 1 ? sizes.size() - 1 : 1, 0);
+        for (int64_t row = begin; row < end; ++row) {
+            // the row's coordinates, outermost first (the last dimension is the loop below)
+            int64_t rest = row;
+            for (size_t d = sizes.size() - 1; d-- > 0;) {
+                coord[d] = rest % sizes[d];
+                rest /= sizes[d];
+            }
+            if (sizes.size() == 1)
+                coord[0] = row;
+            const int64_t sample = coord[0] / perSample;
+            uint64_t h = mix(keys[static_cast<size_t>(sample)] ^ callKey);
+            h = mix(h ^ static_cast<uint64_t>(coord[0] % perSample));
+            for (size_t d = 1; d + 1 < sizes.size(); ++d)
+                h = mix(h ^ static_cast<uint64_t>(coord[d]));
+            float *o = out + row * inner;
+            if (sizes.size() == 1) {
+                o[0] = (mix(h) >> 11) < threshold ? scale : 0.0f;
+                continue;
+            }
+            for (int64_t i = 0; i < inner; ++i)
+                o[i] = (mix(h ^ (static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ULL)) >> 11) < threshold ? scale : 0.0f;
+        }
+    });
+    return mask;
 }
 } // namespace
 
-ScopedTrainingGenerator::ScopedTrainingGenerator(uint64_t seed)
+ScopedTrainingGenerator::ScopedTrainingGenerator(uint64_t seed, std::vector<uint64_t> sampleKeys)
     : m_generator(at::make_generator<at::CPUGeneratorImpl>(seed))
-    , m_previous(t_generator)
+    , m_sampleKeys(std::move(sampleKeys))
+    , m_previous(t_scope)
 {
-    t_generator = &m_generator;
+    t_scope = this;
 }
 
 ScopedTrainingGenerator::~ScopedTrainingGenerator()
 {
-    t_generator = m_previous;
+    t_scope = m_previous;
 }
 
 at::Tensor trainingDropout(const at::Tensor &x, double p, bool training)
 {
+    if (!training || p <= 0.0)
+        return x;
+    if (const auto *keys = sampleKeysFor(x)) {
+        const uint64_t call = t_scope->nextCall();
+        if (p >= 1.0)
+            return x * at::zeros({}, x.options());
+        return x * keyedMask(x, *keys, call, 1.0 - p).to(x.scalar_type());
+    }
     const c10::optional<at::Generator> generator = generatorFor(x);
-    if (!generator || !training || p <= 0.0)
+    if (!generator)
         return at::dropout(x, p, training);
     // at::dropout's CPU formula, with the generator passed in
     if (p >= 1.0)
@@ -73,8 +145,8 @@ bool layerDropped(double p, bool training)
 {
     if (!training || p <= 0.0)
         return false;
-    const c10::optional<at::Generator> generator = t_generator ? c10::optional<at::Generator>(*t_generator)
-                                                               : c10::nullopt;
+    const c10::optional<at::Generator> generator
+        = t_scope ? c10::optional<at::Generator>(t_scope->generator()) : c10::nullopt;
     return at::rand({}, generator, at::kDouble).item<double>() < p;
 }
 
@@ -86,6 +158,12 @@ at::Tensor dropPath(const at::Tensor &x, double p, bool training)
     std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
     shape[0] = x.size(0);
     // [B, 1, ..., 1]: one draw per sample
+    if (const auto *keys = sampleKeysFor(x)) {
+        const uint64_t call = t_scope->nextCall();
+        if (keep <= 0.0)
+            return x * at::zeros({}, x.options());
+        return x * keyedMask(at::empty({x.size(0)}, x.options()), *keys, call, keep).view(shape).to(x.scalar_type());
+    }
     at::Tensor mask = at::empty(shape, x.options()).bernoulli_(keep, generatorFor(x));
     if (keep > 0.0)
         mask.div_(keep);

@@ -11,24 +11,40 @@
 #include <ATen/core/Generator.h>
 
 #include <cstdint>
+#include <vector>
 #include <string>
 
 namespace fmw::florence2 {
 
 // Training's random draws (dropout, drop path, layer drop) come from the calling thread's
-// generator while a ScopedTrainingGenerator lives on that thread (CPU tensors), else from
-// LibTorch's default generator. The trainer gives each micro-batch its own seeded generator,
-// so the draws do not depend on which thread runs it or in what order.
+// ScopedTrainingGenerator while one lives on that thread (CPU tensors), else from LibTorch's
+// default generator. The trainer gives each micro-batch its own seeded generator, so the draws
+// do not depend on which thread runs it or in what order.
+//
+// With sample keys (one per batch row), dropout and drop path do not draw from the generator
+// at all: element e of sample s in the n-th dropout call of the scope is kept when
+// hash(key_s, n, e's coordinates within the sample) falls below 1 - p. A sample's masks then
+// depend only on its key, not on its batch neighbours, the batch size or the padded lengths
+// (coordinates, not flat offsets, are hashed; padding comes last). That is what makes 2
+// processes x batch b train exactly like 1 process x batch 2b. Tensors must lead with the
+// batch, or with batch x something in batch-major order ([B*heads, ...], [B*windows, ...]).
+// Layer drop stays one generator draw per call: one decision for the whole (global) batch.
 class ScopedTrainingGenerator {
 public:
-    explicit ScopedTrainingGenerator(uint64_t seed);
+    explicit ScopedTrainingGenerator(uint64_t seed, std::vector<uint64_t> sampleKeys = {});
     ~ScopedTrainingGenerator();
     ScopedTrainingGenerator(const ScopedTrainingGenerator &) = delete;
     ScopedTrainingGenerator &operator=(const ScopedTrainingGenerator &) = delete;
 
+    at::Generator &generator() { return m_generator; }
+    const std::vector<uint64_t> &sampleKeys() const { return m_sampleKeys; }
+    uint64_t nextCall() { return m_calls++; }
+
 private:
     at::Generator m_generator;
-    at::Generator *m_previous;
+    std::vector<uint64_t> m_sampleKeys;
+    uint64_t m_calls = 0;
+    ScopedTrainingGenerator *m_previous;
 };
 
 // at::dropout (zero with probability p and scale by 1/(1-p), in training only), drawing as
