@@ -21,6 +21,7 @@
 #include <QRegularExpression>
 #include <QScrollArea>
 #include <QSortFilterProxyModel>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
@@ -112,6 +113,13 @@ void TrainingPanel::buildUi()
     m_resume = new QPushButton(tr("&Resume"), this);
     m_resume->setObjectName(QStringLiteral("resumeButton"));
     m_resume->setToolTip(tr("Continue the selected run (or the output folder's) from its last checkpoint"));
+    m_processes = new QSpinBox(this);
+    m_processes->setObjectName(QStringLiteral("processesSpin"));
+    m_processes->setRange(1, 64);
+    m_processes->setPrefix(tr("processes: "));
+    m_processes->setToolTip(tr("Data parallel: train in this many processes on this machine (CPU: Gloo, "
+                               "sharing the cores; CUDA: one per GPU with NCCL). batch_size is per process; "
+                               "the charts follow rank 0."));
     m_progress = new QProgressBar(this);
     m_progress->setObjectName(QStringLiteral("trainingProgress"));
     m_progress->setRange(0, 1);
@@ -131,6 +139,7 @@ void TrainingPanel::buildUi()
     controls->addWidget(m_start);
     controls->addWidget(m_stop);
     controls->addWidget(m_resume);
+    controls->addWidget(m_processes);
     controls->addWidget(m_progress, 1);
     controls->addWidget(m_speed);
     controls->addWidget(m_eta);
@@ -285,6 +294,16 @@ QString TrainingPanel::outputDir() const
     return QDir::isAbsolutePath(typed) ? QDir::cleanPath(typed) : QString();
 }
 
+void TrainingPanel::setProcesses(int processes)
+{
+    m_processes->setValue(processes);
+}
+
+int TrainingPanel::processes() const
+{
+    return m_processes->value();
+}
+
 bool TrainingPanel::isTraining() const
 {
     return m_session->isRunning();
@@ -375,6 +394,8 @@ void TrainingPanel::launch(const QString &resumeFrom, const QString &runDir)
     training::TrainingRequest request;
     request.configPath = m_form->configPath();
     request.overrides = m_form->overrides();
+    request.processes = m_processes->value();
+    request.program = m_launcherProgram;
     if (!resumeFrom.isEmpty()) {
         // the run continues in its own folder, whatever the form's output folder says
         request.overrides << QStringLiteral("output_dir=") + quotedPath(runDir);
@@ -423,6 +444,7 @@ void TrainingPanel::updateButtons()
     m_start->setEnabled(idle && !m_form->configPath().isEmpty());
     m_stop->setEnabled(m_state == State::Running);
     m_resume->setEnabled(idle && !resumableRun().isEmpty());
+    m_processes->setEnabled(idle);
     m_form->setEnabled(idle);
 }
 

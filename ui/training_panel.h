@@ -18,6 +18,7 @@ class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QSortFilterProxyModel;
+class QSpinBox;
 class QTableView;
 class QTreeWidget;
 
@@ -49,6 +50,13 @@ public:
     // The folder whose runs the history lists; empty (default): the output folder's parent.
     void setRunsRoot(const QString &root);
     QString runsRoot() const;
+
+    // Data parallel: runs start as this many local processes (florence-cli train --nproc N),
+    // whose rank 0 the charts follow; 1 (default) trains on a thread of this process.
+    void setProcesses(int processes);
+    int processes() const;
+    // The florence-cli that runs several processes (default: the one beside this program).
+    void setLauncherProgram(const QString &program) { m_launcherProgram = program; }
 
     bool isTraining() const;
     // Asks the run to stop after its current step and blocks until it has (checkpoint written).
@@ -95,6 +103,8 @@ private:
     training::TrainingSession *m_session = nullptr;
     State m_state = State::Idle;
     QString m_runDir; // the run in progress
+    QString m_launcherProgram;
+    QSpinBox *m_processes = nullptr;
     QString m_runsRoot;
 
     TrainingConfigForm *m_form = nullptr;

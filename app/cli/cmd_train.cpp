@@ -3,11 +3,15 @@
 
 #include "cli_commands.h"
 #include "cli_util.h"
+#include "rank_launcher.h"
 
 #include "engine/training/export_model.h"
+#include "training/training_config.h"
+#include "training/training_events_json.h"
 #include "training/training_session.h"
 
 #include <QCoreApplication>
+#include <QJsonDocument>
 #include <QMap>
 #include <QTimer>
 
@@ -65,6 +69,24 @@ int train(const QStringList &args)
     p.addOption(
         {QStringLiteral("set"), QStringLiteral("Override a config key, e.g. --set lr=1e-4 (repeatable)."),
             QStringLiteral("KEY=VALUE")});
+    p.addOption({QStringLiteral("nproc"),
+        QStringLiteral("Data parallel: start N processes on this machine (CPU: Gloo, sharing the cores; "
+                       "CUDA: one per GPU with NCCL). batch_size is per process. Default 1."),
+        QStringLiteral("N")});
+    p.addOption({QStringLiteral("nnodes"),
+        QStringLiteral("Machines in the run (each runs this command with its --node-rank). Default 1."),
+        QStringLiteral("M")});
+    p.addOption({QStringLiteral("node-rank"), QStringLiteral("This machine's place, 0 .. nnodes-1 (0: the one at "
+                                                             "--master-addr). Default 0."),
+        QStringLiteral("K")});
+    p.addOption({QStringLiteral("master-addr"),
+        QStringLiteral("Address of machine 0, where rank 0 serves the rendezvous. Default 127.0.0.1."),
+        QStringLiteral("HOST")});
+    p.addOption({QStringLiteral("progress-jsonl"),
+        QStringLiteral("Progress as JSON lines on stdout (rank 0): one object per step, epoch and the end, "
+                       "with \"event\": step, epoch or finished (for programs such as the workbench).")});
+    p.addOption({QStringLiteral("master-port"),
+        QStringLiteral("Its TCP port. Default: a free port (one machine) or 29500."), QStringLiteral("PORT")});
     int code = ExitOk;
     if (!parseArgs(p, args, 0, &code))
         return code;
@@ -77,6 +99,51 @@ int train(const QStringList &args)
     request.overrides = p.values(QStringLiteral("set"));
     request.resumeFrom = p.value(QStringLiteral("resume"));
 
+    // one rank of a data-parallel run (torchrun's variables, as --nproc or torchrun set them)
+    auto dist = training::distributedFromEnvironment();
+    if (!dist)
+        return fail(dist.error());
+    request.distributed = *dist;
+    if (!dist->launched) {
+        qint64 nproc = 1, nnodes = 1, nodeRank = 0, port = 0;
+        if ((p.isSet(QStringLiteral("nproc")) && !readInt(p.value(QStringLiteral("nproc")), QStringLiteral("--nproc"), 1, 1024, &nproc))
+            || (p.isSet(QStringLiteral("nnodes")) && !readInt(p.value(QStringLiteral("nnodes")), QStringLiteral("--nnodes"), 1, 4096, &nnodes))
+            || (p.isSet(QStringLiteral("node-rank")) && !readInt(p.value(QStringLiteral("node-rank")), QStringLiteral("--node-rank"), 0, nnodes - 1, &nodeRank))
+            || (p.isSet(QStringLiteral("master-port")) && !readInt(p.value(QStringLiteral("master-port")), QStringLiteral("--master-port"), 1, 65535, &port)))
+            return ExitUsage;
+        if (nnodes > 1 && !p.isSet(QStringLiteral("master-addr"))) {
+            err(QStringLiteral("error: --nnodes %1 needs --master-addr (machine 0's address)").arg(nnodes));
+            return ExitUsage;
+        }
+        if (nproc * nnodes > 1) {
+            // the launcher: the config is read here too, for its dist_timeout and early errors
+            auto options = training::loadTrainingConfig(request.configPath, request.overrides);
+            if (!options)
+                return fail(options.error());
+            RankLaunch launch;
+            launch.program = QCoreApplication::applicationFilePath();
+            launch.arguments = QCoreApplication::arguments().mid(1);
+            launch.nproc = static_cast<int>(nproc);
+            launch.nnodes = static_cast<int>(nnodes);
+            launch.nodeRank = static_cast<int>(nodeRank);
+            if (p.isSet(QStringLiteral("master-addr")))
+                launch.masterAddr = p.value(QStringLiteral("master-addr"));
+            launch.masterPort = port > 0 ? static_cast<int>(port) : nnodes > 1 ? 29500 : 0;
+            launch.timeoutSeconds = options->distTimeoutSeconds;
+            return launchRanks(launch);
+        }
+    }
+    // ranks other than 0 stay quiet but for their errors (rank 0 speaks for the run)
+    const bool speaks = dist->rank == 0;
+    const bool jsonl = p.isSet(QStringLiteral("progress-jsonl"));
+    auto emitJson = [](const QJsonObject &o) {
+        const QByteArray line = QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
+        std::fwrite(line.constData(), 1, static_cast<size_t>(line.size()), stdout);
+        std::fflush(stdout); // a pipe: the reader wants each line now
+    };
+    const QString rankTag = dist->launched && dist->worldSize > 1
+        ? QStringLiteral("[rank %1] ").arg(dist->rank) : QString();
+
     training::TrainingSession session;
     session.setStepInterval(0); // the CLI prints every step
     const bool tty = ::isatty(STDERR_FILENO);
@@ -88,11 +155,20 @@ int train(const QStringList &args)
         }
     };
     QObject::connect(&session, &training::TrainingSession::logLine, [&](const QString &line) {
+        if (!speaks && !line.startsWith(QStringLiteral("warning")))
+            return;
         endLine();
-        err(line);
+        err(rankTag + line);
     });
     QObject::connect(
         &session, &training::TrainingSession::stepProgress, [&](const QVector<training::StepReport> &steps) {
+            if (!speaks)
+                return;
+            if (jsonl) {
+                for (const training::StepReport &s : steps)
+                    emitJson(training::stepToJson(s));
+                return;
+            }
             for (const training::StepReport &s : steps) {
                 const QByteArray text = stepLine(s).toLocal8Bit();
                 if (tty) {
@@ -106,6 +182,12 @@ int train(const QStringList &args)
         });
     QObject::connect(
         &session, &training::TrainingSession::epochFinished, [&](const training::EpochReport &e) {
+            if (!speaks)
+                return;
+            if (jsonl) {
+                emitJson(training::epochToJson(e));
+                return;
+            }
             endLine();
             QString line = QStringLiteral("epoch %1/%2 done in %3: train loss %4")
                                .arg(e.epoch)
@@ -140,10 +222,12 @@ int train(const QStringList &args)
     int exitCode = ExitOk;
     QObject::connect(&session, &training::TrainingSession::finished, [&](const training::TrainingOutcome &o) {
         endLine();
+        if (jsonl && speaks)
+            emitJson(training::outcomeToJson(o));
         if (!o.ok) {
-            err(QStringLiteral("error: ") + o.error);
+            err(rankTag + QStringLiteral("error: ") + o.error);
             exitCode = ExitBadInput;
-        } else {
+        } else if (speaks && !jsonl) {
             const auto &r = o.result;
             const char *how = r.end == training::RunEnd::Finished ? "finished"
                 : r.end == training::RunEnd::EarlyStopped         ? "stopped early (no improvement)"

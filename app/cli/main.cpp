@@ -34,7 +34,7 @@ const QList<Command> &commands()
         {{"generate"}, "generate --model DIR --inputs IN.safetensors --max-new-tokens N [--num-beams K] ... --out OUT.safetensors  decoder ids", generate},
         {{"tokenize"}, "tokenize --tokenizer DIR      JSONL {\"text\"} on stdin -> {\"ids\"}", tokenize},
         {{"detokenize"}, "detokenize --tokenizer DIR [--skip-special-tokens]  JSONL {\"ids\"} -> {\"text\"}", detokenize},
-        {{"train"}, "train --config FILE [--resume DIR] [--set KEY=VALUE ...]  fine-tune Florence-2 (LoRA or full), checkpoints per epoch", train},
+        {{"train"}, "train --config FILE [--resume DIR] [--set KEY=VALUE ...] [--nproc N [--nnodes M --node-rank K --master-addr HOST]]  fine-tune Florence-2 (LoRA or full; data parallel), checkpoints per epoch", train},
         {{"predict-split"}, "predict-split --model M [--adapter DIR] --dataset DIR --split val [--task T] --out P.jsonl  predictions for a split, resumable", predictSplit},
         {{"evaluate"}, "evaluate --predictions P.jsonl --references R.jsonl [--task T] --out report.json [--html report.html]  report metrics", evaluate},
         {{"export"}, "export --model M --adapter DIR --out DIR  merge a LoRA adapter into a plain model folder", exportModel},

@@ -2,9 +2,15 @@
 
 #include "training/jsonl_sample_source.h"
 #include "training/training_config.h"
+#include "training/training_events_json.h"
 
+#include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QProcess>
+
+#include <csignal>
 
 namespace fmw::training {
 
@@ -49,6 +55,10 @@ TrainingSession::TrainingSession(QObject *parent)
 TrainingSession::~TrainingSession()
 {
     requestStop();
+    if (m_process) {
+        m_process->disconnect(this);
+        m_process->waitForFinished(-1);
+    }
     if (m_thread) {
         m_thread->wait();
         delete m_thread;
@@ -68,6 +78,8 @@ bool TrainingSession::start(const TrainingRequest &request, QString *error)
         m_thread = nullptr;
     }
     m_stop = false;
+    if (request.processes > 1)
+        return startProcesses(request, error);
     m_running = true;
     m_thread = QThread::create([this, request] { runWorker(request); });
     m_thread->setObjectName(QStringLiteral("training"));
@@ -78,6 +90,8 @@ bool TrainingSession::start(const TrainingRequest &request, QString *error)
 void TrainingSession::requestStop()
 {
     m_stop = true;
+    if (m_process && m_process->state() == QProcess::Running)
+        ::kill(static_cast<pid_t>(m_process->processId()), SIGINT);
 }
 
 bool TrainingSession::isRunning() const
@@ -87,7 +101,112 @@ bool TrainingSession::isRunning() const
 
 bool TrainingSession::wait(unsigned long ms)
 {
+    if (m_process && m_process->state() != QProcess::NotRunning)
+        return m_process->waitForFinished(ms == ULONG_MAX ? -1 : static_cast<int>(ms));
     return m_thread ? m_thread->wait(QDeadlineTimer(ms)) : true;
+}
+
+bool TrainingSession::startProcesses(const TrainingRequest &request, QString *error)
+{
+    const QString program = request.program.isEmpty()
+        ? QCoreApplication::applicationDirPath() + QStringLiteral("/florence-cli")
+        : request.program;
+    if (!QFileInfo(program).isExecutable()) {
+        if (error)
+            *error = tr("cannot start %1 training processes: %2 is not an executable program")
+                         .arg(request.processes)
+                         .arg(program);
+        return false;
+    }
+    QStringList args {QStringLiteral("train"), QStringLiteral("--config"), request.configPath,
+        QStringLiteral("--nproc"), QString::number(request.processes), QStringLiteral("--progress-jsonl")};
+    for (const QString &o : request.overrides)
+        args << QStringLiteral("--set") << o;
+    if (!request.resumeFrom.isEmpty())
+        args << QStringLiteral("--resume") << request.resumeFrom;
+
+    delete m_process;
+    m_process = new QProcess(this);
+    m_stdout.clear();
+    m_stderr.clear();
+    m_errorLines.clear();
+    m_processOutcome.reset();
+    connect(m_process, &QProcess::readyReadStandardOutput, this, &TrainingSession::readProcessOutput);
+    connect(m_process, &QProcess::readyReadStandardError, this, &TrainingSession::readProcessErrors);
+    connect(m_process, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {
+        processEnded(status == QProcess::CrashExit ? tr("the training processes' launcher crashed")
+                : code != 0                        ? tr("the training processes ended with exit code %1").arg(code)
+                                                   : QString());
+    });
+    connect(m_process, &QProcess::errorOccurred, this, [this, program](QProcess::ProcessError e) {
+        if (e == QProcess::FailedToStart)
+            processEnded(tr("cannot run %1: %2").arg(program, m_process->errorString()));
+    });
+    m_running = true;
+    emit logLine(tr("starting %1 processes: %2 %3").arg(request.processes).arg(program, args.join(QLatin1Char(' '))));
+    m_process->start(program, args);
+    return true;
+}
+
+void TrainingSession::readProcessOutput()
+{
+    m_stdout += m_process->readAllStandardOutput();
+    QVector<StepReport> steps;
+    for (int end = m_stdout.indexOf('\n'); end >= 0; end = m_stdout.indexOf('\n')) {
+        const QByteArray line = m_stdout.left(end);
+        m_stdout.remove(0, end + 1);
+        const QJsonObject o = QJsonDocument::fromJson(line).object();
+        const QString event = o.value(QLatin1String("event")).toString();
+        if (event == QLatin1String("step")) {
+            steps.push_back(stepFromJson(o));
+        } else if (event == QLatin1String("epoch")) {
+            if (!steps.isEmpty())
+                emit stepProgress(steps);
+            steps.clear();
+            emit epochFinished(epochFromJson(o));
+        } else if (event == QLatin1String("finished")) {
+            m_processOutcome = outcomeFromJson(o);
+        } else if (!line.trimmed().isEmpty()) {
+            emit logLine(QString::fromUtf8(line));
+        }
+    }
+    if (!steps.isEmpty())
+        emit stepProgress(steps);
+}
+
+void TrainingSession::readProcessErrors()
+{
+    m_stderr += m_process->readAllStandardError();
+    for (int end = m_stderr.indexOf('\n'); end >= 0; end = m_stderr.indexOf('\n')) {
+        const QString line = QString::fromUtf8(m_stderr.left(end));
+        m_stderr.remove(0, end + 1);
+        m_errorLines << line;
+        if (m_errorLines.size() > 8)
+            m_errorLines.removeFirst();
+        emit logLine(line);
+    }
+}
+
+void TrainingSession::processEnded(const QString &failure)
+{
+    if (!m_running.load())
+        return;
+    readProcessOutput();
+    readProcessErrors();
+    TrainingOutcome outcome = m_processOutcome.value_or(TrainingOutcome());
+    if (!failure.isEmpty() && outcome.ok) {
+        outcome.ok = false; // rank 0 finished, another rank did not
+        outcome.error = failure;
+    } else if (!m_processOutcome) {
+        QStringList errors;
+        for (const QString &l : m_errorLines)
+            if (l.contains(QLatin1String("error")) || l.contains(QLatin1String("rank ")))
+                errors << l;
+        outcome.error = (failure.isEmpty() ? tr("the training processes ended without a result") : failure)
+            + (errors.isEmpty() ? QString() : QStringLiteral(": ") + errors.join(QStringLiteral("; ")));
+    }
+    m_running = false;
+    emit finished(outcome);
 }
 
 void TrainingSession::runWorker(const TrainingRequest &request)
@@ -109,6 +228,7 @@ void TrainingSession::runWorker(const TrainingRequest &request)
     setup.options = *options;
     setup.configYaml = trainingConfigYaml(*options).toStdString();
     setup.resumeFrom = request.resumeFrom.toStdString();
+    setup.distributed = request.distributed;
     QStringList prefixes;
     for (const std::string &p : options->prefixes)
         prefixes << fromStd(p);

@@ -5,10 +5,12 @@
 // most every `stepInterval` ms (none lost: a chart plots every one), so a fast run cannot
 // flood the GUI's event loop.
 // requestStop() is cooperative: the trainer finishes its optimizer step, writes a checkpoint
-// and returns. No torch type appears here.
+// and returns (processes: SIGINT, which the launcher passes to every rank). No torch type
+// appears here.
 
 #include "engine/training/trainer.h"
 
+#include <QByteArray>
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -20,12 +22,20 @@
 #include <memory>
 #include <optional>
 
+class QProcess;
+
 namespace fmw::training {
 
 struct TrainingRequest {
     QString configPath;
     QStringList overrides; // "key=value", applied over the file
     QString resumeFrom; // checkpoint, checkpoints or run folder; empty: fresh start
+    DistributedSettings distributed; // one rank of a data-parallel run (default: a single process)
+    // Data parallel on this machine: more than 1 runs `program train --nproc N --progress-jsonl`
+    // (florence-cli; empty: the one beside this executable) instead of a trainer thread, and
+    // reports rank 0's progress through the same signals.
+    int processes = 1;
+    QString program;
 };
 
 struct TrainingOutcome {
@@ -46,7 +56,8 @@ public:
 
     // Starts a run; false with `error` set when one is already running.
     bool start(const TrainingRequest &request, QString *error = nullptr);
-    // Finish the current step, write a checkpoint, end the run. Thread-safe.
+    // Finish the current step, write a checkpoint, end the run. Thread-safe for a trainer
+    // thread; a run of processes (SIGINT to the launcher) is stopped from the session's thread.
     void requestStop();
     bool isRunning() const;
     bool wait(unsigned long ms = ULONG_MAX);
@@ -62,8 +73,16 @@ signals:
 
 private:
     void runWorker(const TrainingRequest &request);
+    bool startProcesses(const TrainingRequest &request, QString *error);
+    void readProcessOutput();
+    void readProcessErrors();
+    void processEnded(const QString &failure);
 
     QThread *m_thread = nullptr;
+    QProcess *m_process = nullptr;
+    QByteArray m_stdout, m_stderr; // partial lines
+    QStringList m_errorLines; // the last few stderr lines, for a failure's message
+    std::optional<TrainingOutcome> m_processOutcome; // rank 0's "finished" line
     std::atomic<bool> m_stop {false};
     std::atomic<bool> m_running {false};
     int m_stepIntervalMs = 100;

@@ -74,6 +74,7 @@ private slots:
     void initTestCase();
     void startPlotStopResume();
     void closingWhileTrainingStopsGracefully();
+    void twoProcessesStopResumePlotRankZero();
     void formRoundTripKeepsOtherKeys();
     void formErrorsNameKeyAndLine();
     void modelFolderCheck();
@@ -232,6 +233,67 @@ void TestTrainingPanel::startPlotStopResume()
     QVERIFY(child<QTreeWidget>(&panel, QStringLiteral("previewList"))->topLevelItemCount() >= 1);
     QTRY_COMPARE_WITH_TIMEOUT(runsTable->model()->index(0, ui::RunsModel::StateColumn).data().toString(),
         QStringLiteral("finished"), 30000);
+}
+
+// Data parallel from the panel: 2 local processes (florence-cli train --nproc 2) started,
+// plotted (rank 0's steps), stopped (all ranks at one step, a checkpoint), resumed to the end.
+void TestTrainingPanel::twoProcessesStopResumePlotRankZero()
+{
+    TrainingPanel panel;
+    panel.setLauncherProgram(QStringLiteral(FMW_CLI_PATH));
+    panel.resize(1280, 860);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    auto *processes = child<QSpinBox>(&panel, QStringLiteral("processesSpin"));
+    processes->setFocus();
+    processes->selectAll();
+    QTest::keyClicks(processes, QStringLiteral("2"));
+    QCOMPARE(panel.processes(), 2);
+    const QString config = writeConfig(QStringLiteral("parallel"), 10);
+    {
+        QFile f(config);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray text = f.readAll().replace("batch_size: 16", "batch_size: 4"); // per process
+        f.close();
+        writeFile(config, text);
+    }
+    QVERIFY(panel.loadConfig(config));
+    auto *lossPlot = child<QCustomPlot>(&panel, QStringLiteral("lossPlot"));
+    auto *log = child<QPlainTextEdit>(&panel, QStringLiteral("trainingLog"));
+
+    QSignalSpy finished(&panel, &TrainingPanel::trainingFinished);
+    QTest::mouseClick(child<QPushButton>(&panel, QStringLiteral("startButton")), Qt::LeftButton);
+    QVERIFY(panel.isTraining());
+    QVERIFY(!processes->isEnabled());
+    QTRY_VERIFY2_WITH_TIMEOUT(lossPlot->graph(0)->dataCount() >= 2 || !panel.isTraining(),
+        qPrintable(log->toPlainText()), 300000);
+    QVERIFY2(panel.isTraining(), qPrintable(log->toPlainText()));
+    QVERIFY(log->toPlainText().contains(QLatin1String("starting 2 ranks on this machine")));
+    QVERIFY(log->toPlainText().contains(QLatin1String("data parallel: rank 0 of 2 (gloo")));
+    QTest::mouseClick(child<QPushButton>(&panel, QStringLiteral("stopButton")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 300000);
+    QVERIFY2(finished.first().at(0).toBool(), qPrintable(finished.first().at(1).toString()));
+    QVERIFY2(finished.first().at(1).toString().contains(QLatin1String("stopped")),
+        qPrintable(finished.first().at(1).toString()));
+    const QString runDir = m_tmp.filePath(QStringLiteral("runs/parallel"));
+    QVERIFY(QFileInfo(runDir + QStringLiteral("/checkpoints/last")).isDir());
+    QVERIFY(processes->isEnabled());
+
+    finished.clear();
+    panel.refreshRuns();
+    auto *resume = child<QPushButton>(&panel, QStringLiteral("resumeButton"));
+    QTRY_VERIFY_WITH_TIMEOUT(resume->isEnabled(), 30000);
+    QTest::mouseClick(resume, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 300000);
+    QVERIFY2(finished.first().at(0).toBool(), qPrintable(finished.first().at(1).toString()));
+    QVERIFY2(finished.first().at(1).toString().contains(QLatin1String("finished after 10 epochs")),
+        qPrintable(finished.first().at(1).toString()));
+    // one point per optimizer step of rank 0: 38 <CAPTION> records, 8 per step, 10 epochs
+    QFile metrics(runDir + QStringLiteral("/metrics.jsonl"));
+    QVERIFY(metrics.open(QIODevice::ReadOnly));
+    const int steps = static_cast<int>(metrics.readAll().count("\"type\":\"step\""));
+    QCOMPARE(steps, 50);
+    QCOMPARE(lossPlot->graph(0)->dataCount(), steps);
 }
 
 void TestTrainingPanel::closingWhileTrainingStopsGracefully()

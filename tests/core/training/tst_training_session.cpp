@@ -59,6 +59,16 @@ QString TestTrainingSession::writeConfig(const QString &name, int epochs)
     return path;
 }
 
+namespace {
+TrainingRequest request(const QString &config, const QString &resumeFrom = {})
+{
+    TrainingRequest r;
+    r.configPath = config;
+    r.resumeFrom = resumeFrom;
+    return r;
+}
+} // namespace
+
 void TestTrainingSession::runsStopsAndResumes()
 {
     TrainingSession session;
@@ -78,9 +88,9 @@ void TestTrainingSession::runsStopsAndResumes()
     connect(&timer, &QTimer::timeout, this, [&] { ++ticks; });
     timer.start(10);
     const QString config = writeConfig(QStringLiteral("run"), 3);
-    QVERIFY(session.start({config, {}, {}}));
+    QVERIFY(session.start(request(config)));
     QString busy;
-    QVERIFY(!session.start({config, {}, {}}, &busy));
+    QVERIFY(!session.start(request(config), &busy));
     QVERIFY(busy.contains(QLatin1String("already")));
     QVERIFY(finished.wait(300000));
     const auto outcome = finished.first().first().value<TrainingOutcome>();
@@ -100,7 +110,7 @@ void TestTrainingSession::runsStopsAndResumes()
     disconnect(&session, &TrainingSession::epochFinished, this, nullptr);
     connect(&session, &TrainingSession::epochFinished, this, [&](const EpochReport &e) { epochs << e; });
     finished.clear();
-    QVERIFY(session.start({config, {}, m_tmp.filePath(QStringLiteral("run"))}));
+    QVERIFY(session.start(request(config, m_tmp.filePath(QStringLiteral("run")))));
     QVERIFY(finished.wait(300000));
     const auto resumed = finished.first().first().value<TrainingOutcome>();
     QVERIFY2(resumed.ok, qPrintable(resumed.error));
@@ -114,7 +124,7 @@ void TestTrainingSession::configErrorsArriveAsOutcome()
 {
     TrainingSession session;
     QSignalSpy finished(&session, &TrainingSession::finished);
-    QVERIFY(session.start({m_tmp.filePath(QStringLiteral("missing.yaml")), {}, {}}));
+    QVERIFY(session.start(request(m_tmp.filePath(QStringLiteral("missing.yaml")))));
     QVERIFY(finished.wait(30000));
     const auto outcome = finished.first().first().value<TrainingOutcome>();
     QVERIFY(!outcome.ok);
