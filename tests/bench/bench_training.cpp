@@ -10,7 +10,6 @@
 #include "engine/model/florence2/florence2_for_conditional_generation.h"
 #include "engine/process_setup.h"
 #include "engine/runtime.h"
-#include "engine/training/lora.h"
 
 #include "bench_common.h"
 
@@ -48,32 +47,11 @@ struct Figures {
 Figures measure(c10::ScalarType dtype)
 {
     fmw::engine::configureThreads();
-    torch::manual_seed(0);
-    Florence2ForConditionalGeneration model(baseConfig());
-    model->to(dtype);
-    for (auto &p : model->parameters())
-        p.set_requires_grad(false);
-    fmw::training::LoraConfig lora;
-    lora.settings.r = 8;
-    lora.settings.alpha = 8;
-    lora.settings.dropout = 0.05;
-    lora.targetModules = {"q_proj", "k_proj", "v_proj", "out_proj", "lm_head"};
-    if (!fmw::training::applyLora(*model, lora)) {
-        std::fprintf(stderr, "applyLora failed\n");
-        std::exit(1);
-    }
-    std::vector<at::Tensor> trainable;
-    for (auto &[path, layer] : fmw::training::loraLayers(*model)) {
-        layer->lora_A->to(at::kFloat);
-        layer->lora_B->to(at::kFloat);
-        for (at::Tensor w : {layer->lora_A->weight, layer->lora_B->weight}) {
-            w.set_requires_grad(true);
-            trainable.push_back(w);
-        }
-    }
+    fmwbench::LoraModel m = fmwbench::baseLoraModel(dtype);
+    Florence2ForConditionalGeneration &model = m.model;
+    std::vector<at::Tensor> &trainable = m.trainable;
     Figures f;
-    for (const at::Tensor &t : trainable)
-        f.trainable += t.numel();
+    f.trainable = m.parameters;
     torch::optim::AdamW optimizer(trainable, torch::optim::AdamWOptions(1e-4));
     model->train();
     ForwardInputs in;
