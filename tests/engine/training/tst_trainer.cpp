@@ -234,14 +234,20 @@ std::vector<Run> trainRanks(int64_t world, const TrainingOptions &options, std::
     return runs;
 }
 
-std::map<std::string, at::Tensor> adapter(const std::string &checkpoint)
+std::map<std::string, at::Tensor> tensorsOf(const std::string &file)
 {
-    auto file = weights::readSafetensors(checkpoint + "/adapter_model.safetensors");
-    if (!file) {
-        std::fprintf(stderr, "FAIL: %s\n", file.error().message.c_str());
+    auto read = weights::readSafetensors(file);
+    if (!read) {
+        std::fprintf(stderr, "FAIL: %s\n", read.error().message.c_str());
         std::abort();
     }
-    return {file->tensors.begin(), file->tensors.end()};
+    return {read->tensors.begin(), read->tensors.end()};
+}
+
+// A LoRA checkpoint's adapter tensors.
+std::map<std::string, at::Tensor> adapter(const std::string &checkpoint)
+{
+    return tensorsOf(checkpoint + "/adapter_model.safetensors");
 }
 
 double maxDifference(const std::map<std::string, at::Tensor> &a, const std::map<std::string, at::Tensor> &b)
@@ -255,14 +261,10 @@ double maxDifference(const std::map<std::string, at::Tensor> &a, const std::map<
     return a.size() == b.size() ? worst : INFINITY;
 }
 
+// A full fine-tuning checkpoint's (or model folder's) weights.
 std::map<std::string, at::Tensor> snapshot(const std::string &modelDir)
 {
-    auto file = weights::readSafetensors(modelDir + "/model.safetensors");
-    if (!file) {
-        std::fprintf(stderr, "FAIL: %s\n", file.error().message.c_str());
-        std::abort();
-    }
-    return {file->tensors.begin(), file->tensors.end()};
+    return tensorsOf(modelDir + "/model.safetensors");
 }
 
 bool contains(const std::vector<std::string> &lines, const std::string &needle)
