@@ -82,11 +82,11 @@ int train(const QStringList &args)
     p.addOption({QStringLiteral("master-addr"),
         QStringLiteral("Address of machine 0, where rank 0 serves the rendezvous. Default 127.0.0.1."),
         QStringLiteral("HOST")});
+    p.addOption({QStringLiteral("master-port"),
+        QStringLiteral("Its TCP port. Default: a free port (one machine) or 29500."), QStringLiteral("PORT")});
     p.addOption({QStringLiteral("progress-jsonl"),
         QStringLiteral("Progress as JSON lines on stdout (rank 0): one object per step, epoch and the end, "
                        "with \"event\": step, epoch or finished (for programs such as the workbench).")});
-    p.addOption({QStringLiteral("master-port"),
-        QStringLiteral("Its TCP port. Default: a free port (one machine) or 29500."), QStringLiteral("PORT")});
     int code = ExitOk;
     if (!parseArgs(p, args, 0, &code))
         return code;
@@ -106,10 +106,13 @@ int train(const QStringList &args)
     request.distributed = *dist;
     if (!dist->launched) {
         qint64 nproc = 1, nnodes = 1, nodeRank = 0, port = 0;
-        if ((p.isSet(QStringLiteral("nproc")) && !readInt(p.value(QStringLiteral("nproc")), QStringLiteral("--nproc"), 1, 1024, &nproc))
-            || (p.isSet(QStringLiteral("nnodes")) && !readInt(p.value(QStringLiteral("nnodes")), QStringLiteral("--nnodes"), 1, 4096, &nnodes))
-            || (p.isSet(QStringLiteral("node-rank")) && !readInt(p.value(QStringLiteral("node-rank")), QStringLiteral("--node-rank"), 0, nnodes - 1, &nodeRank))
-            || (p.isSet(QStringLiteral("master-port")) && !readInt(p.value(QStringLiteral("master-port")), QStringLiteral("--master-port"), 1, 65535, &port)))
+        // an option left out keeps its default; a bad one is a usage error naming it
+        const auto intOption = [&](const char *name, qint64 lo, qint64 hi, qint64 *value) {
+            const QString key = QString::fromLatin1(name);
+            return !p.isSet(key) || readInt(p.value(key), QStringLiteral("--") + key, lo, hi, value);
+        };
+        if (!intOption("nproc", 1, 1024, &nproc) || !intOption("nnodes", 1, 4096, &nnodes)
+            || !intOption("node-rank", 0, nnodes - 1, &nodeRank) || !intOption("master-port", 1, 65535, &port))
             return ExitUsage;
         if (nnodes > 1 && !p.isSet(QStringLiteral("master-addr"))) {
             err(QStringLiteral("error: --nnodes %1 needs --master-addr (machine 0's address)").arg(nnodes));
