@@ -7,6 +7,8 @@
 // (other processes) rather than thumbnail work. Fails if the GUI thread ever stalls more
 // than 50 ms while thumbnails load (issue 2).
 
+#include "stall_probe.h"
+
 #include "demo/dicom_writer.h"
 #include "imaging/image_renderer.h"
 #include "ui/main_window.h"
@@ -148,20 +150,7 @@ RunResult BenchThumbnails::runOnce()
     fmw::ui::ThumbnailLoader *loader = window.thumbnailLoader();
 
     // Stall probe: the gap between ticks of a 5 ms timer is how long the GUI thread was busy.
-    QElapsedTimer clock;
-    QTimer probe;
-    probe.setTimerType(Qt::PreciseTimer);
-    probe.setInterval(kTickMs);
-    qint64 lastTick = 0;
-    bool idlePhase = false;
-    connect(&probe, &QTimer::timeout, &probe, [&] {
-        const qint64 now = clock.nsecsElapsed();
-        double &worst = idlePhase ? result.idleStallMs : result.maxStallMs;
-        worst = std::max(worst, (now - lastTick) / 1e6);
-        lastTick = now;
-        if (!idlePhase)
-            ++result.ticks;
-    });
+    fmwbench::StallProbe probe(kTickMs);
 
     // Scroll a page at a time, down then up again, until everything is loaded.
     QSet<QString> done;
@@ -186,7 +175,6 @@ RunResult BenchThumbnails::runOnce()
     watchdog.setSingleShot(true);
     connect(&watchdog, &QTimer::timeout, &loop, [&] { loop.exit(1); });
 
-    clock.start();
     probe.start();
     QSignalSpy opened(&window, &fmw::ui::MainWindow::datasetOpened);
     window.openFolder(m_dir.path());
@@ -195,19 +183,19 @@ RunResult BenchThumbnails::runOnce()
     scroller.start();
     watchdog.start(300000);
     const int rc = loop.exec();
-    result.totalMs = clock.nsecsElapsed() / 1e6;
+    result.totalMs = probe.elapsedMs();
     scroller.stop();
     watchdog.stop();
     if (rc != 0)
         qFatal("timed out with %d of %d thumbnails", int(done.size()), kImages);
 
-    QTimer::singleShot(0, &loop, [&] {
-        idlePhase = true;
-        lastTick = clock.nsecsElapsed();
-    });
+    QTimer::singleShot(0, &loop, [&] { probe.startIdleControl(); });
     QTimer::singleShot(kIdleProbeMs, &loop, &QEventLoop::quit);
     loop.exec();
     probe.stop();
+    result.maxStallMs = probe.maxStallMs();
+    result.idleStallMs = probe.idleStallMs();
+    result.ticks = probe.ticks();
     return result;
 }
 

@@ -7,6 +7,7 @@
 // thread ever stalls more than 50 ms during training (issue 6).
 
 #include "bench_stats.h"
+#include "stall_probe.h"
 
 #include "engine/training/demo_model.h"
 #include "ui/loss_chart.h"
@@ -15,7 +16,6 @@
 
 #include <QDir>
 #include <QDirIterator>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QSettings>
 #include <QSignalSpy>
@@ -115,26 +115,12 @@ RunResult BenchTrainingResponsiveness::runOnce(int run)
     if (!chart)
         qFatal("no loss chart");
 
-    QElapsedTimer clock;
-    QTimer probe;
-    probe.setTimerType(Qt::PreciseTimer);
-    probe.setInterval(kTickMs);
-    qint64 lastTick = 0;
-    bool idlePhase = false;
-    connect(&probe, &QTimer::timeout, &probe, [&] {
-        const qint64 now = clock.nsecsElapsed();
-        double &worst = idlePhase ? result.idleStallMs : result.maxStallMs;
-        if ((now - lastTick) / 1e6 > 25) // where the long ones fall, to tell causes apart
-            std::printf("  stall %.1f ms ending %.0f ms after Start%s\n", (now - lastTick) / 1e6, now / 1e6,
-                        idlePhase ? " (idle control)" : "");
-        worst = std::max(worst, (now - lastTick) / 1e6);
-        lastTick = now;
-        if (!idlePhase)
-            ++result.ticks;
+    fmwbench::StallProbe probe(kTickMs, [](double gapMs, double endMs, bool idle) {
+        if (gapMs > 25) // where the long ones fall, to tell causes apart
+            std::printf("  stall %.1f ms ending %.0f ms after Start%s\n", gapMs, endMs, idle ? " (idle control)" : "");
     });
 
     QSignalSpy finished(panel, &fmw::ui::TrainingPanel::trainingFinished);
-    clock.start();
     probe.start();
     panel->start();
     if (!panel->isTraining())
@@ -145,10 +131,12 @@ RunResult BenchTrainingResponsiveness::runOnce(int run)
     if (!finished.wait(120000))
         qFatal("training did not stop");
 
-    idlePhase = true;
-    lastTick = clock.nsecsElapsed();
+    probe.startIdleControl();
     QTest::qWait(kIdleProbeMs);
     probe.stop();
+    result.maxStallMs = probe.maxStallMs();
+    result.idleStallMs = probe.idleStallMs();
+    result.ticks = probe.ticks();
     return result;
 }
 
