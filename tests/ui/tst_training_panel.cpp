@@ -4,6 +4,7 @@
 // kept) and its error messages, the model folder check, the chart's throttled replot, and the
 // runs model under QAbstractItemModelTester while it changes.
 
+#include "dialog_answerer.h"
 #include "engine/training/checkpoint_dir.h"
 #include "engine/training/demo_model.h"
 #include "training/training_config.h"
@@ -33,39 +34,7 @@
 using namespace fmw;
 using fmw::ui::TrainingPanel;
 
-namespace {
-
-// Answers the next message box named `name` with `button` as soon as it is shown.
-class DialogAnswerer : public QObject {
-public:
-    DialogAnswerer(QString name, QMessageBox::StandardButton button)
-        : m_name(std::move(name))
-        , m_button(button)
-    {
-        qApp->installEventFilter(this);
-    }
-    ~DialogAnswerer() override { qApp->removeEventFilter(this); }
-
-    int shown = 0;
-
-protected:
-    bool eventFilter(QObject *watched, QEvent *event) override
-    {
-        auto *box = qobject_cast<QMessageBox *>(watched);
-        if (event->type() == QEvent::Show && box && box->objectName() == m_name) {
-            ++shown;
-            const QMessageBox::StandardButton button = m_button;
-            QTimer::singleShot(0, box, [box, button] { box->button(button)->click(); });
-        }
-        return false;
-    }
-
-private:
-    QString m_name;
-    QMessageBox::StandardButton m_button;
-};
-
-} // namespace
+using fmwtest::DialogAnswerer;
 
 class TestTrainingPanel : public QObject {
     Q_OBJECT
