@@ -493,15 +493,7 @@ void TrainingPanel::onEpoch(const training::EpochReport &e)
     m_epochPlot->append(TrainSeries, x, e.trainLoss);
     if (e.valLoss)
         m_epochPlot->append(ValSeries, x, *e.valLoss);
-    QString line = tr("epoch %1/%2 done in %3: train loss %4")
-                       .arg(e.epoch)
-                       .arg(e.epochs)
-                       .arg(training::formatDuration(e.seconds))
-                       .arg(e.trainLoss, 0, 'f', 4);
-    if (e.valLoss)
-        line += tr(", val loss %1%2").arg(*e.valLoss, 0, 'f', 4).arg(e.improved ? tr(" (best)") : QString());
-    line += QStringLiteral(" -> ") + fromStd(e.checkpoint);
-    appendLog(line);
+    appendLog(training::epochSummary(e));
     for (const training::PreviewSample &p : e.previews) {
         // origin: "val.jsonl:3 (images/demo-0001.png)": the image's name is what a person looks for
         const QString origin = fromStd(p.origin);

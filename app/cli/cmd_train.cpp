@@ -192,17 +192,7 @@ int train(const QStringList &args)
                 return;
             }
             endLine();
-            QString line = QStringLiteral("epoch %1/%2 done in %3: train loss %4")
-                               .arg(e.epoch)
-                               .arg(e.epochs)
-                               .arg(training::formatDuration(e.seconds))
-                               .arg(e.trainLoss, 0, 'f', 4);
-            if (e.valLoss)
-                line += QStringLiteral(", val loss %1%2")
-                            .arg(*e.valLoss, 0, 'f', 4)
-                            .arg(e.improved ? QStringLiteral(" (best)") : QString());
-            line += QStringLiteral(" -> %1").arg(QString::fromStdString(e.checkpoint));
-            out(line);
+            out(training::epochSummary(e));
             // exact matches per task prefix: captions are judged apart from <OD> box strings
             QMap<QString, QPair<int, int>> exact;
             for (const training::PreviewSample &s : e.previews) {

@@ -24,6 +24,19 @@ QString formatDuration(double seconds)
     return QStringLiteral("%1s").arg(s);
 }
 
+QString epochSummary(const EpochReport &e)
+{
+    QString line = QStringLiteral("epoch %1/%2 done in %3: train loss %4")
+                       .arg(e.epoch)
+                       .arg(e.epochs)
+                       .arg(formatDuration(e.seconds))
+                       .arg(e.trainLoss, 0, 'f', 4);
+    if (e.valLoss)
+        line += QStringLiteral(", val loss %1%2")
+                    .arg(*e.valLoss, 0, 'f', 4)
+                    .arg(e.improved ? QStringLiteral(" (best)") : QString());
+    return line + QStringLiteral(" -> ") + QString::fromStdString(e.checkpoint);
+}
 
 namespace {
 

@@ -47,6 +47,9 @@ struct TrainingOutcome {
 
 // "45s", "3m07s", "1h05m": durations and ETAs on progress lines (CLI and training panel).
 QString formatDuration(double seconds);
+// "epoch 2/10 done in 3m07s: train loss 0.4512, val loss 0.3901 (best) -> <checkpoint>": the
+// line an epoch ends with (CLI and training panel).
+QString epochSummary(const EpochReport &epoch);
 
 class TrainingSession : public QObject {
     Q_OBJECT
